@@ -1,0 +1,70 @@
+"""API plumbing shared by every endpoint: the error shape and pagination."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from rest_framework import exceptions
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from studio.errors import StudioError
+
+DRF_CODES = {
+    HTTPStatus.UNAUTHORIZED: "not_authenticated",
+    HTTPStatus.FORBIDDEN: "forbidden",
+    HTTPStatus.NOT_FOUND: "not_found",
+    HTTPStatus.METHOD_NOT_ALLOWED: "method_not_allowed",
+    HTTPStatus.NOT_ACCEPTABLE: "not_acceptable",
+    HTTPStatus.UNSUPPORTED_MEDIA_TYPE: "unsupported_media_type",
+    HTTPStatus.REQUEST_ENTITY_TOO_LARGE: "too_large",
+    HTTPStatus.TOO_MANY_REQUESTS: "throttled",
+}
+
+
+def error_response(status: int, code: str, message: str, field: str | None = None) -> Response:
+    body: dict[str, Any] = {"code": code, "message": message}
+    if field:
+        body["field"] = field
+    return Response({"error": body}, status=status)
+
+
+def _first_validation_error(detail: Any, path: str = "") -> tuple[str | None, str]:
+    """The first (field, message) of a DRF ValidationError detail, with nested fields dotted."""
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            name = str(key) if key != "non_field_errors" else ""
+            field, message = _first_validation_error(value, f"{path}.{name}" if path and name else path or name)
+            return field, message
+    if isinstance(detail, list) and detail:
+        if all(not isinstance(item, (dict, list)) for item in detail):
+            return path or None, str(detail[0])
+        for index, item in enumerate(detail):
+            if item:
+                return _first_validation_error(item, f"{path}[{index}]")
+    return path or None, str(detail)
+
+
+def exception_handler(exc: Exception, context: dict) -> Response | None:
+    if isinstance(exc, StudioError):
+        return error_response(exc.status, exc.code, exc.message, exc.field)
+    if isinstance(exc, exceptions.ValidationError):
+        field, message = _first_validation_error(exc.detail)
+        if field and not message.lower().startswith(field.split(".")[-1].lower()):
+            message = f"{field}: {message}"
+        return error_response(HTTPStatus.BAD_REQUEST, "invalid", message, field)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound("Not found.")
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    detail = getattr(exc, "detail", "")
+    message = str(detail) if not isinstance(detail, (dict, list)) else str(exc)
+    code = DRF_CODES.get(response.status_code, getattr(detail, "code", None) or "error")
+    response.data = {"error": {"code": code, "message": message}}
+    return response

@@ -1,0 +1,132 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from studio.ids import prefixed_id
+
+
+def new_voice_id() -> str:
+    return prefixed_id("voice")
+
+
+def new_sample_id() -> str:
+    return prefixed_id("sample")
+
+
+def sample_upload_to(sample: VoiceSample, filename: str) -> str:
+    return f"voices/{sample.voice_id}/samples/{sample.id}/{filename}"
+
+
+def voice_file_upload_to(voice: Voice, filename: str) -> str:
+    return f"voices/{voice.id}/{filename}"
+
+
+class Voice(models.Model):
+    class Type(models.TextChoices):
+        BUILT_IN = "built-in"
+        CLONED = "cloned"
+
+    class Visibility(models.TextChoices):
+        PUBLIC = "PUBLIC"
+        PRIVATE = "PRIVATE"
+
+    class Status(models.TextChoices):
+        PENDING = "PENDING"
+        PROCESSING = "PROCESSING"
+        AVAILABLE = "AVAILABLE"
+        FAILED = "FAILED"
+
+    class Tier(models.TextChoices):
+        INSTANT = "instant"
+        STANDARD = "standard"
+        PREMIUM = "premium"
+        PROFESSIONAL = "professional"
+
+    class License(models.TextChoices):
+        PERSONAL = "personal"
+        COMMERCIAL = "commercial"
+
+    class Verification(models.TextChoices):
+        PENDING = "pending"
+        VERIFIED = "verified"
+        FAILED = "failed"
+
+    class Moderation(models.TextChoices):
+        PENDING_REVIEW = "pending_review"
+        APPROVED = "approved"
+        REJECTED = "rejected"
+        SUSPENDED = "suspended"
+
+    id = models.CharField(primary_key=True, max_length=40, default=new_voice_id, editable=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="voices"
+    )
+    name = models.CharField(max_length=100)
+    description = models.TextField(blank=True, max_length=1000)
+    language = models.CharField(max_length=16, default="en")
+    languages = models.JSONField(default=list, blank=True)
+    dialects = models.JSONField(default=list, blank=True)
+    gender = models.CharField(max_length=20, blank=True)
+    age = models.CharField(max_length=20, blank=True)
+    avatar_url = models.URLField(blank=True, max_length=500)
+    type = models.CharField(max_length=10, choices=Type.choices, default=Type.CLONED)
+    visibility = models.CharField(max_length=8, choices=Visibility.choices, default=Visibility.PRIVATE)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    engine = models.CharField(max_length=32, default="offline")
+    tier = models.CharField(max_length=16, choices=Tier.choices, default=Tier.INSTANT)
+    training_options = models.JSONField(default=dict, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+
+    # Progress of the current (or last) cloning job, mirrored from the job row for the API.
+    progress_step = models.CharField(max_length=64, blank=True)
+    progress_percent = models.FloatField(default=0)
+    progress_eta_seconds = models.FloatField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    analysis = models.JSONField(default=dict, blank=True)
+    similarity_score = models.FloatField(null=True, blank=True)
+    preview = models.FileField(upload_to=voice_file_upload_to, blank=True, max_length=300)
+
+    license = models.CharField(max_length=12, choices=License.choices, default=License.PERSONAL)
+    verification = models.CharField(max_length=10, choices=Verification.choices, default=Verification.PENDING)
+    moderation = models.CharField(max_length=16, choices=Moderation.choices, default=Moderation.APPROVED)
+    moderation_reason = models.TextField(blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["owner", "-created_at"]), models.Index(fields=["visibility", "type"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.id})"
+
+    @property
+    def is_built_in(self) -> bool:
+        return self.type == self.Type.BUILT_IN
+
+
+class VoiceSample(models.Model):
+    id = models.CharField(primary_key=True, max_length=40, default=new_sample_id, editable=False)
+    voice = models.ForeignKey(Voice, on_delete=models.CASCADE, related_name="samples")
+    file = models.FileField(upload_to=sample_upload_to, max_length=300)
+    original_name = models.CharField(max_length=255, blank=True)
+    format = models.CharField(max_length=16, blank=True)
+    duration = models.FloatField(default=0)
+    speech_duration = models.FloatField(null=True, blank=True)
+    transcript = models.TextField(blank=True)
+    language = models.CharField(max_length=16, blank=True)
+    emotion = models.CharField(max_length=16, default="neutral")
+    # Optional trim chosen by the user (seconds into the original file).
+    trim_start = models.FloatField(null=True, blank=True)
+    trim_end = models.FloatField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.original_name or self.id} ({self.duration:.1f} s)"
