@@ -6,6 +6,13 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "studio.settings")
 # Build the Django app first: it sets up the app registry that the consumers' imports need.
 django_asgi_app = get_asgi_application()
 
+from django.conf import settings  # noqa: E402
+from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
+
+if settings.STUDIO_SERVE_STATIC:
+    # One process serves its own static files (embedded mode); behind a proxy, let the proxy do it.
+    django_asgi_app = ASGIStaticFilesHandler(django_asgi_app)
+
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402

@@ -148,6 +148,7 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = STUDIO_DATA_DIR / "staticfiles"
+STUDIO_SERVE_STATIC = env_bool("STUDIO_SERVE_STATIC", True)
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env_str("STUDIO_MEDIA_ROOT", str(STUDIO_DATA_DIR / "media")))
 
@@ -249,5 +250,7 @@ LOGGING = {
         "django.channels.server": {"level": "WARNING"},
         "daphne": {"level": "WARNING"},
         "celery": {"level": "WARNING"},
+        # "No hostname was supplied" for memory:// on every publish is noise.
+        "kombu.connection": {"level": "ERROR"},
     },
 }

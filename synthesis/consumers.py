@@ -1,0 +1,80 @@
+"""Websockets for live progress: ``ws/jobs/<id>/`` and ``ws/voices/<id>/``.
+
+Only the owner may connect. On connect the client gets a snapshot of the row (so a late subscriber
+or a reloaded page sees the current state), then live events, then a final event.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from synthesis.jobs import job_group, job_payload, voice_group
+from synthesis.models import Job
+from voices.models import Voice
+
+# Close codes (4000-4999 are the application's): the browser shows why the socket closed.
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_NOT_FOUND = 4404
+
+
+class JobConsumer(AsyncJsonWebsocketConsumer):
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        job_id = self.scope["url_route"]["kwargs"]["job_id"]
+        snapshot = await self._snapshot(job_id, user)
+        if snapshot is None:
+            await self.close(code=CLOSE_NOT_FOUND)
+            return
+        self.group = job_group(job_id)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        await self.send_json({"event": "snapshot", "job": snapshot})
+        if snapshot["status"] in Job.FINAL:
+            await self.send_json({"event": "final", "job": snapshot})
+
+    @database_sync_to_async
+    def _snapshot(self, job_id: str, user: Any) -> dict | None:
+        job = Job.objects.filter(pk=job_id, owner=user).first()
+        return job_payload(job) if job else None
+
+    async def disconnect(self, code: int) -> None:
+        if hasattr(self, "group"):
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def job_event(self, message: dict) -> None:
+        await self.send_json({"event": message["event"], "job": message["job"]})
+
+
+class VoiceConsumer(JobConsumer):
+    """Events of every job that works on one voice, after a snapshot of the voice."""
+
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        voice_id = self.scope["url_route"]["kwargs"]["voice_id"]
+        snapshot = await self._voice_snapshot(voice_id, user)
+        if snapshot is None:
+            await self.close(code=CLOSE_NOT_FOUND)
+            return
+        self.group = voice_group(voice_id)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        await self.send_json({"event": "snapshot", **snapshot})
+
+    @database_sync_to_async
+    def _voice_snapshot(self, voice_id: str, user: Any) -> dict | None:
+        from voices.serializers import VoiceSerializer
+
+        voice = Voice.objects.filter(pk=voice_id, owner=user).first()
+        if voice is None:
+            return None
+        job = voice.jobs.order_by("-created_at").first()
+        return {"voice": VoiceSerializer(voice).data, "job": job_payload(job) if job else None}

@@ -1,0 +1,59 @@
+"""Where a voice's files live in storage, and how they go away with it.
+
+Every file of a voice sits under ``voices/<voice id>/`` (samples, preview, engine artifacts), so
+deleting a voice deletes one prefix, whatever the storage (local disk or S3).
+"""
+
+from __future__ import annotations
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+
+from synthesis.engines.base import Artifacts
+
+
+def voice_prefix(voice_id: str) -> str:
+    return f"voices/{voice_id}"
+
+
+def artifacts_prefix(voice_id: str, engine: str) -> str:
+    return f"{voice_prefix(voice_id)}/engine/{engine}"
+
+
+def artifacts_save(voice_id: str, engine: str, artifacts: Artifacts) -> None:
+    prefix = artifacts_prefix(voice_id, engine)
+    storage_delete_tree(prefix)
+    for name, data in artifacts.items():
+        default_storage.save(f"{prefix}/{name}", ContentFile(data))
+
+
+def artifacts_load(voice_id: str, engine: str) -> Artifacts:
+    prefix = artifacts_prefix(voice_id, engine)
+    try:
+        _, names = default_storage.listdir(prefix)
+    except FileNotFoundError:
+        return {}
+    artifacts = {}
+    for name in names:
+        with default_storage.open(f"{prefix}/{name}", "rb") as handle:
+            artifacts[name] = handle.read()
+    return artifacts
+
+
+def storage_delete_tree(prefix: str) -> None:
+    try:
+        directories, files = default_storage.listdir(prefix)
+    except FileNotFoundError:
+        return
+    for name in files:
+        default_storage.delete(f"{prefix}/{name}")
+    for name in directories:
+        storage_delete_tree(f"{prefix}/{name}")
+    if hasattr(default_storage, "path"):
+        # Local disk: remove the emptied folders too (S3 has no folders to remove).
+        import os
+
+        try:
+            os.rmdir(default_storage.path(prefix))
+        except OSError:
+            pass

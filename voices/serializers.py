@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from voices.models import Voice, VoiceSample
+
+
+class VoiceSampleSerializer(serializers.ModelSerializer):
+    audio_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = VoiceSample
+        fields = [
+            "id", "original_name", "format", "duration", "speech_duration", "transcript", "language",
+            "emotion", "trim_start", "trim_end", "audio_url", "created_at",
+        ]  # fmt: skip
+
+    def get_audio_url(self, sample: VoiceSample) -> str:
+        return reverse("voice-sample-audio", args=[sample.voice_id, sample.id])
+
+
+class ProgressSerializer(serializers.Serializer):
+    step = serializers.CharField()
+    percent = serializers.FloatField()
+    eta_seconds = serializers.FloatField(allow_null=True)
+
+
+class VoiceSerializer(serializers.ModelSerializer):
+    progress = serializers.SerializerMethodField()
+    preview_url = serializers.SerializerMethodField()
+    owner = serializers.SerializerMethodField()
+    samples = VoiceSampleSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Voice
+        fields = [
+            "id", "name", "description", "owner", "language", "languages", "dialects", "gender", "age",
+            "avatar_url", "type", "visibility", "status", "progress", "error", "engine", "tier",
+            "training_options", "analysis", "similarity_score", "preview_url", "metadata", "license",
+            "verification", "moderation", "expires_at", "samples", "created_at", "updated_at",
+        ]  # fmt: skip
+
+    @extend_schema_field(ProgressSerializer)
+    def get_progress(self, voice: Voice) -> dict:
+        return {
+            "step": voice.progress_step,
+            "percent": round(voice.progress_percent, 1),
+            "eta_seconds": voice.progress_eta_seconds,
+        }
+
+    def get_preview_url(self, voice: Voice) -> str | None:
+        return reverse("voice-preview", args=[voice.id]) if voice.preview else None
+
+    def get_owner(self, voice: Voice) -> str | None:
+        return voice.owner.get_username() if voice.owner_id else None
+
+
+class VoiceUpdateSerializer(serializers.Serializer):
+    """PATCH body. Field values are validated by the service, so every front door agrees."""
+
+    name = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    visibility = serializers.CharField(required=False)
+    metadata = serializers.JSONField(required=False)
+    language = serializers.CharField(required=False, max_length=16)
+    languages = serializers.ListField(child=serializers.CharField(), required=False)
+    dialects = serializers.ListField(child=serializers.CharField(), required=False)
+    gender = serializers.CharField(required=False, allow_blank=True, max_length=20)
+    age = serializers.CharField(required=False, allow_blank=True, max_length=20)
+    avatar_url = serializers.URLField(required=False, allow_blank=True, max_length=500)
+
+    def validate(self, attrs: dict) -> dict:
+        unknown = set(self.initial_data) - set(self.fields)
+        if unknown:
+            field = sorted(unknown)[0]
+            raise serializers.ValidationError({field: f"{field} cannot be changed."})
+        return attrs
+
+
+class VoiceListQuerySerializer(serializers.Serializer):
+    language = serializers.CharField(required=False, max_length=16)
+    type = serializers.ChoiceField(choices=Voice.Type.choices, required=False)
+    visibility = serializers.ChoiceField(choices=Voice.Visibility.choices, required=False)
+    status = serializers.ChoiceField(choices=Voice.Status.choices, required=False)
+    search = serializers.CharField(required=False, max_length=100)
+    limit = serializers.IntegerField(required=False, min_value=1, max_value=100, default=20)
+    offset = serializers.IntegerField(required=False, min_value=0, default=0)
