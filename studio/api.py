@@ -37,7 +37,9 @@ def _first_validation_error(detail: Any, path: str = "") -> tuple[str | None, st
     if isinstance(detail, dict):
         for key, value in detail.items():
             name = str(key) if key != "non_field_errors" else ""
-            field, message = _first_validation_error(value, f"{path}.{name}" if path and name else path or name)
+            field, message = _first_validation_error(
+                value, f"{path}.{name}" if path and name else path or name
+            )
             return field, message
     if isinstance(detail, list) and detail:
         if all(not isinstance(item, (dict, list)) for item in detail):

@@ -18,7 +18,9 @@ class ApiKey(models.Model):
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_keys")
     name = models.CharField(max_length=100, blank=True)
-    prefix = models.CharField(max_length=16, editable=False, help_text="First characters, to recognise a key.")
+    prefix = models.CharField(
+        max_length=16, editable=False, help_text="First characters, to recognise a key."
+    )
     key_hash = models.CharField(max_length=64, unique=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)

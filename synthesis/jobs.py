@@ -149,7 +149,9 @@ def job_run(job_id: str) -> Job | None:
         return job_finish(job, error="The job took too long and was stopped. Try shorter input.")
     except Exception as exc:
         log.exception("Job %s (%s) crashed", job.id, job.kind)
-        return job_finish(job, error=f"Internal error while running the {job.kind} job ({type(exc).__name__}).")
+        return job_finish(
+            job, error=f"Internal error while running the {job.kind} job ({type(exc).__name__})."
+        )
     return job_finish(job, result=result or {})
 
 

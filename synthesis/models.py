@@ -39,7 +39,9 @@ class Job(models.Model):
     id = models.CharField(primary_key=True, max_length=40, default=new_job_id, editable=False)
     kind = models.CharField(max_length=16, choices=Kind.choices)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="jobs")
-    voice = models.ForeignKey("voices.Voice", null=True, blank=True, on_delete=models.CASCADE, related_name="jobs")
+    voice = models.ForeignKey(
+        "voices.Voice", null=True, blank=True, on_delete=models.CASCADE, related_name="jobs"
+    )
     queue = models.CharField(max_length=16, default="cpu")
     params = models.JSONField(default=dict, blank=True)
     result = models.JSONField(default=dict, blank=True)

@@ -55,7 +55,9 @@ def _clean_fields(changes: dict[str, Any]) -> dict[str, Any]:
     for list_field in ("languages", "dialects"):
         if list_field in cleaned:
             values = cleaned[list_field] or []
-            if not isinstance(values, list) or not all(isinstance(v, str) and 0 < len(v) <= 32 for v in values):
+            if not isinstance(values, list) or not all(
+                isinstance(v, str) and 0 < len(v) <= 32 for v in values
+            ):
                 raise InvalidInput(f"{list_field} must be a list of short strings.", field=list_field)
     return cleaned
 

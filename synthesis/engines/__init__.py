@@ -25,7 +25,9 @@ def engine_names() -> list[str]:
 def get_engine(name: str) -> Engine:
     """The engine instance for ``name`` (one per process, so loaded models are reused)."""
     if name not in ENGINE_PATHS:
-        raise InvalidInput(f"Unknown engine {name!r}; choose one of {', '.join(ENGINE_PATHS)}.", field="engine")
+        raise InvalidInput(
+            f"Unknown engine {name!r}; choose one of {', '.join(ENGINE_PATHS)}.", field="engine"
+        )
     if name not in _instances:
         module_name, class_name = ENGINE_PATHS[name].split(":")
         _instances[name] = getattr(import_module(module_name), class_name)()
@@ -36,5 +38,7 @@ def get_available_engine(name: str) -> Engine:
     engine = get_engine(name)
     availability = engine.availability()
     if not availability.available:
-        raise EngineUnavailable(f"The {engine.label} engine is not available here: {availability.reason}", field="engine")
+        raise EngineUnavailable(
+            f"The {engine.label} engine is not available here: {availability.reason}", field="engine"
+        )
     return engine
