@@ -71,7 +71,8 @@ def _broadcast(job: Job, event: str) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    message = {"type": "job.event", "event": event, "job": job_payload(job)}
+    # sent_at: lets a client (bench/progress_latency.py) measure how long the event took to reach it.
+    message = {"type": "job.event", "event": event, "job": job_payload(job), "sent_at": time.time()}
     try:
         async_to_sync(layer.group_send)(job_group(job.id), message)
         if job.voice_id:
@@ -143,16 +144,20 @@ def job_run(job_id: str) -> Job | None:
     progress = JobProgress(job)
     try:
         result = _handler_for(job.kind)(job, progress)
-    except StudioError as exc:
-        return job_finish(job, error=exc.message)
-    except SoftTimeLimitExceeded:
-        return job_finish(job, error="The job took too long and was stopped. Try shorter input.")
     except Exception as exc:
-        log.exception("Job %s (%s) crashed", job.id, job.kind)
-        return job_finish(
-            job, error=f"Internal error while running the {job.kind} job ({type(exc).__name__})."
-        )
+        if not isinstance(exc, (StudioError, SoftTimeLimitExceeded)):
+            log.exception("Job %s (%s) crashed", job.id, job.kind)
+        return job_finish(job, error=error_message(exc, job.kind))
     return job_finish(job, result=result or {})
+
+
+def error_message(exc: BaseException, kind: str) -> str:
+    """What the user reads when a job fails: our own errors say what to fix; crashes say little."""
+    if isinstance(exc, StudioError):
+        return exc.message
+    if isinstance(exc, SoftTimeLimitExceeded):
+        return "The job took too long and was stopped. Try shorter input."
+    return f"Internal error while running the {kind} job ({type(exc).__name__})."
 
 
 def job_finish(job: Job, *, result: dict | None = None, error: str = "") -> Job:
