@@ -234,6 +234,8 @@ STUDIO_MAX_SAMPLES = env_int("STUDIO_MAX_SAMPLES", 10)
 # Hosts that URL ingest may fetch even though they resolve to loopback/private addresses (tests).
 STUDIO_FETCH_ALLOWED_HOSTS = env_list("STUDIO_FETCH_ALLOWED_HOSTS")
 STUDIO_FETCH_TIMEOUT = env_int("STUDIO_FETCH_TIMEOUT", 20)
+# How long `?wait=true` requests and POST /v1/speech wait for their job before answering 202.
+STUDIO_WAIT_TIMEOUT = env_int("STUDIO_WAIT_TIMEOUT", 300)
 # A RUNNING job whose heartbeat is older than this is considered abandoned and is re-enqueued.
 STUDIO_JOB_STALE_SECONDS = env_int("STUDIO_JOB_STALE_SECONDS", 300)
 STUDIO_RETENTION_DAYS = env_int("STUDIO_RETENTION_DAYS", 90)

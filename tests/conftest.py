@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import functools
+import subprocess
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -75,5 +77,30 @@ def make_voice() -> Callable[..., Any]:
 
     def make(owner: Any, name: str = "My voice", **fields: Any) -> Any:
         return voice_create(owner=owner, name=name, **fields)
+
+    return make
+
+
+TALK = (
+    "Good morning everyone, and welcome to the studio. Today we are going to record a few sentences "
+    "so that the computer can learn how my voice sounds. I will speak clearly and calmly, at my usual "
+    "pace, and I will try not to rush through the words."
+)
+
+
+@functools.cache
+def _espeak(text: str, voice: str) -> bytes:
+    return subprocess.run(
+        ["espeak-ng", "-v", voice, "--stdout", text], capture_output=True, check=True
+    ).stdout
+
+
+@pytest.fixture(scope="session")
+def speech_wav() -> Callable[..., bytes]:
+    """``speech_wav(text=TALK, voice="en-us")``: real speech as WAV bytes (espeak-ng, 22.05 kHz).
+    The default text gives about 14 s of speech: enough for the instant tier."""
+
+    def make(text: str = TALK, voice: str = "en-us+m3") -> bytes:
+        return _espeak(text, voice)
 
     return make

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from http import HTTPStatus
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -64,14 +65,22 @@ class VoiceDetailView(APIView):
         return Response(status=HTTPStatus.NO_CONTENT)
 
 
-@extend_schema(responses={(200, "audio/*"): OpenApiResponse(description="The preview clip.")})
+@extend_schema(
+    responses={
+        (200, "audio/*"): OpenApiResponse(response=OpenApiTypes.BINARY, description="The preview clip.")
+    }
+)
 class VoicePreviewView(APIView):
     def get(self, request: Request, voice_id: str):
         voice = selectors.voice_get(request.user, voice_id)
         return file_response(voice.preview)
 
 
-@extend_schema(responses={(200, "audio/*"): OpenApiResponse(description="The sample as uploaded.")})
+@extend_schema(
+    responses={
+        (200, "audio/*"): OpenApiResponse(response=OpenApiTypes.BINARY, description="The sample as uploaded.")
+    }
+)
 class VoiceSampleAudioView(APIView):
     def get(self, request: Request, voice_id: str, sample_id: str):
         voice = selectors.voice_get_owned(request.user, voice_id)

@@ -1,0 +1,57 @@
+"""Endpoints that may wait for a job (``POST /v1/speech``, ``POST /v1/voices/clone?wait=true``).
+
+Under ASGI every sync Django view runs on one shared thread, so a sync view that sleeps while a job
+runs would stall the whole site. Here the waiting happens in an async view between two quick sync
+steps: ``start`` (a DRF view that validates and enqueues, marking its response with
+``wait_for_job``) and ``finish`` (a DRF view that answers with the result, given ``job_id``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.http import HttpRequest, HttpResponse
+
+from synthesis.models import Job
+
+POLL_SECONDS = 0.05
+
+
+def job_status(job_id: str) -> str | None:
+    return Job.objects.filter(pk=job_id).values_list("status", flat=True).first()
+
+
+async def job_wait(job_id: str, timeout: float) -> bool:
+    """Wait until the job is final; False on timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        status = await sync_to_async(job_status)(job_id)
+        if status is None or status in Job.FINAL:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        await asyncio.sleep(POLL_SECONDS)
+
+
+def waiting_view(
+    start: Callable[..., HttpResponse], finish: Callable[..., HttpResponse], *, timeout: Callable[[], float]
+) -> Callable:
+    async def view(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = await sync_to_async(start)(request, *args, **kwargs)
+        job_id = getattr(response, "wait_for_job", None)
+        if job_id is None:
+            return response
+        await job_wait(job_id, timeout())
+        return await sync_to_async(finish)(request, *args, job_id=job_id, **kwargs)
+
+    # DRF's session authentication enforces CSRF itself; API-key clients have no CSRF token.
+    view.csrf_exempt = True  # type: ignore[attr-defined]
+    # The OpenAPI generator documents the start view (a DRF view) as this endpoint.
+    for attribute in ("cls", "initkwargs", "view_class", "actions"):
+        if hasattr(start, attribute):
+            setattr(view, attribute, getattr(start, attribute))
+    return view

@@ -1,0 +1,159 @@
+"""POST /v1/speech, batch, history and the OpenAI-compatible route, with real audio from the engine."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+
+import numpy as np
+import pytest
+
+from synthesis.audio.codec import decode, sniff_format
+from synthesis.models import Speech
+
+pytestmark = pytest.mark.django_db
+
+JOE = "voice_builtin_joe"
+SENTENCE = "The studio reads this sentence aloud so that we can measure it."
+
+
+def speak(api, accept: str | None = None, **fields):
+    extra = {"HTTP_ACCEPT": accept} if accept else {}
+    return api.post("/v1/speech", {"voice_id": JOE, "text": SENTENCE, **fields}, format="json", **extra)
+
+
+def median_f0(samples: np.ndarray, rate: int) -> float:
+    import pyworld
+
+    f0, _ = pyworld.dio(samples.astype(np.float64), rate)
+    return float(np.median(f0[f0 > 0]))
+
+
+@pytest.mark.parametrize(("fmt", "rate"), [("mp3", 44100), ("wav", 22050), ("flac", 48000), ("ogg", 44100)])
+def test_speech_answers_with_audio_of_the_requested_format_and_rate(api, eager_jobs, fmt, rate):
+    response = speak(api, accept="audio/*", output_format=fmt, sample_rate=rate)
+    assert response.status_code == HTTPStatus.OK, response.content[:300]
+    assert response["Content-Type"].startswith("audio/")
+    assert sniff_format(response.content) == fmt
+    audio = decode(response.content, target_rate=None)
+    assert audio.sample_rate == rate and 2.0 < audio.duration < 8.0
+    assert np.sqrt(np.mean(audio.samples**2)) > 0.01  # not silence
+
+
+def test_speech_answers_json_with_a_downloadable_stored_file(api, eager_jobs):
+    body = speak(api, output_format="wav", sample_rate=22050).json()
+    assert body["id"].startswith("speech_") and body["voice_id"] == JOE and body["text"] == SENTENCE
+    assert body["format"] == "wav" and body["sample_rate"] == 22050 and body["duration"] > 2
+    download = api.get(body["audio_url"] + "?download=1")
+    assert download.status_code == HTTPStatus.OK
+    data = b"".join(download.streaming_content)
+    assert decode(data, target_rate=None).duration == pytest.approx(body["duration"], abs=0.05)
+    assert "attachment" in download["Content-Disposition"]
+
+
+def test_speed_changes_the_duration(api, eager_jobs):
+    normal = speak(api, output_format="wav", sample_rate=22050).json()["duration"]
+    fast = speak(api, output_format="wav", sample_rate=22050, speed=1.5).json()["duration"]
+    assert fast / normal == pytest.approx(1 / 1.5, rel=0.15)
+
+
+def test_pitch_shifts_the_median_f0(api, eager_jobs):
+    def f0(pitch: float) -> float:
+        response = speak(api, accept="audio/wav", output_format="wav", sample_rate=22050, pitch=pitch)
+        audio = decode(response.content, target_rate=None)
+        return median_f0(audio.samples, audio.sample_rate)
+
+    assert f0(3) / f0(0) == pytest.approx(2 ** (3 / 12), rel=0.05)
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"text": ""}, "text"),
+        ({"text": "x" * 5001}, "text"),
+        ({"speed": 2.5}, "speed"),
+        ({"speed": 0.4}, "speed"),
+        ({"pitch": 13}, "pitch"),
+        ({"emotion": "bored"}, "emotion"),
+        ({"output_format": "aiff"}, "output_format"),
+        ({"sample_rate": 16000}, "sample_rate"),
+        ({"stability": 1.5}, "stability"),
+        ({"language": "de"}, "language"),
+    ],
+)
+def test_out_of_range_values_are_refused_with_the_field_named(api, fields, field):
+    response = speak(api, **fields)
+    assert response.status_code == HTTPStatus.BAD_REQUEST, response.content
+    assert response.json()["error"]["field"] == field
+    assert not Speech.objects.exists()
+
+
+def test_another_users_voice_cannot_be_used(api, other_user, make_voice):
+    voice = make_voice(other_user, "Theirs", status="AVAILABLE")
+    response = api.post("/v1/speech", {"voice_id": voice.id, "text": "hi"}, format="json")
+    assert response.status_code == HTTPStatus.NOT_FOUND and response.json()["error"]["field"] == "voice_id"
+
+
+def test_a_voice_that_is_not_ready_is_refused(api, user, make_voice):
+    voice = make_voice(user, "Mine")  # PENDING
+    response = api.post("/v1/speech", {"voice_id": voice.id, "text": "hi"}, format="json")
+    assert response.status_code == HTTPStatus.CONFLICT
+    assert "waiting to be cloned" in response.json()["error"]["message"]
+
+
+def test_history_lists_replays_and_deletes_generations(api, other_api, eager_jobs, settings):
+    first = speak(api, text="First line.", output_format="wav", sample_rate=22050).json()
+    second = speak(api, text="Second line.", output_format="wav", sample_rate=22050).json()
+    history = api.get("/v1/speech").json()
+    assert [item["id"] for item in history["data"]] == [second["id"], first["id"]]
+    assert other_api.get("/v1/speech").json()["data"] == []
+    assert other_api.get(f"/v1/speech/{first['id']}").status_code == HTTPStatus.NOT_FOUND
+    stored = settings.MEDIA_ROOT / Speech.objects.get(pk=first["id"]).file.name
+    assert stored.exists()
+    assert api.delete(f"/v1/speech/{first['id']}").status_code == HTTPStatus.NO_CONTENT
+    assert not stored.exists()
+    assert [item["id"] for item in api.get("/v1/speech").json()["data"]] == [second["id"]]
+
+
+def test_batch_makes_one_file_per_text(api, eager_jobs):
+    response = api.post(
+        "/v1/speech/batch",
+        {
+            "voice_id": JOE,
+            "texts": [{"text": "Chapter one.", "filename": "ch1"}, {"text": "Chapter two."}],
+            "output_format": "flac",
+            "sample_rate": 48000,
+        },
+        format="json",
+    )
+    assert response.status_code == HTTPStatus.ACCEPTED, response.content
+    batch_id = response.json()["batch_id"]
+    batch = api.get(f"/v1/speech/batch/{batch_id}").json()
+    assert batch["job"]["status"] == "SUCCEEDED" and batch["count"] == 2
+    assert [f["filename"] for f in batch["files"]] == ["ch1", "002"]
+    for item in batch["files"]:
+        audio = api.get(item["audio_url"])
+        assert decode(b"".join(audio.streaming_content), target_rate=None).sample_rate == 48000
+
+
+def test_batch_refuses_an_empty_list(api):
+    response = api.post("/v1/speech/batch", {"voice_id": JOE, "texts": []}, format="json")
+    assert response.status_code == HTTPStatus.BAD_REQUEST and response.json()["error"]["field"] == "texts"
+
+
+def test_openai_compatible_route_returns_audio(api, eager_jobs):
+    response = api.post(
+        "/v1/audio/speech",
+        {"model": "tts-1", "input": "Hello from an OpenAI client.", "voice": JOE, "response_format": "wav"},
+        format="json",
+    )
+    assert response.status_code == HTTPStatus.OK
+    assert sniff_format(response.content) == "wav"
+
+
+def test_openai_compatible_route_finds_voices_by_name(api, eager_jobs):
+    response = api.post(
+        "/v1/audio/speech",
+        {"input": "Hi.", "voice": "joe (studio base voice)", "response_format": "mp3"},
+        format="json",
+    )
+    assert response.status_code == HTTPStatus.OK and sniff_format(response.content) == "mp3"

@@ -1,0 +1,156 @@
+"""Audio coming in: multipart files, URLs, base64, raw bodies — turned into checked samples.
+
+Everything here happens inside the request, before anything is stored: a file that cannot be decoded,
+is too big, too short or silent is refused with a 4xx that says what to fix, and no voice is created.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass, field
+
+import numpy as np
+from django.conf import settings
+
+from studio.errors import InvalidAudio, InvalidInput, PayloadTooLarge
+from synthesis.engines.base import EMOTIONS
+
+ANALYSIS_RATE = 16000
+
+# Seconds of detected speech each tier needs and accepts (all samples together).
+TIER_SPEECH_LIMITS: dict[str, tuple[float, float]] = {
+    "instant": (10.0, 300.0),
+    "standard": (60.0, 900.0),
+    "premium": (300.0, 1800.0),
+    "professional": (900.0, 4 * 3600.0),
+}
+
+
+@dataclass
+class IncomingSample:
+    data: bytes
+    content_type: str | None = None
+    original_name: str = ""
+    transcript: str = ""
+    language: str = ""
+    emotion: str = "neutral"
+    trim_start: float | None = None
+    trim_end: float | None = None
+
+
+@dataclass
+class CheckedSample:
+    incoming: IncomingSample
+    format: str
+    duration: float
+    speech_duration: float
+    segments: list[tuple[float, float]] = field(default_factory=list)
+
+
+def check_size(data: bytes, *, label: str, field_name: str) -> None:
+    limit = settings.STUDIO_MAX_UPLOAD_BYTES
+    if len(data) > limit:
+        raise PayloadTooLarge(
+            f"{label} is {len(data) / 1e6:.1f} MB; the limit is {limit / 1e6:.0f} MB per file.",
+            field=field_name,
+        )
+
+
+def sample_from_base64(encoded: str, *, field_name: str) -> bytes:
+    if "," in encoded[:100] and encoded.startswith("data:"):
+        encoded = encoded.split(",", 1)[1]  # a data: URL, as browsers make them
+    try:
+        data = base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidInput("audio_base64 is not valid base64.", field=field_name) from None
+    check_size(data, label="The decoded audio", field_name=field_name)
+    return data
+
+
+def sample_from_url(url: str, *, field_name: str) -> IncomingSample:
+    from voices.fetch import fetch_url
+
+    try:
+        fetched = fetch_url(
+            url,
+            max_bytes=settings.STUDIO_MAX_UPLOAD_BYTES,
+            timeout=settings.STUDIO_FETCH_TIMEOUT,
+            allowed_hosts=settings.STUDIO_FETCH_ALLOWED_HOSTS,
+        )
+    except (InvalidInput, PayloadTooLarge) as exc:
+        exc.field = field_name
+        raise
+    name = url.rstrip("/").rsplit("/", 1)[-1][:200]
+    return IncomingSample(data=fetched.data, content_type=fetched.content_type, original_name=name)
+
+
+def clean_emotion(value: str | None, *, field_name: str) -> str:
+    emotion = (value or "neutral").strip().lower()
+    if emotion not in EMOTIONS:
+        raise InvalidInput(f"emotion must be one of {', '.join(EMOTIONS)}.", field=field_name)
+    return emotion
+
+
+def _trimmed(samples: np.ndarray, rate: int, sample: IncomingSample, field_name: str) -> np.ndarray:
+    start, end = sample.trim_start, sample.trim_end
+    if start is None and end is None:
+        return samples
+    duration = len(samples) / rate
+    start = max(0.0, start or 0.0)
+    end = min(duration, end if end is not None else duration)
+    if end - start < 0.5:
+        raise InvalidInput("The trimmed region must be at least 0.5 s long.", field=field_name)
+    return samples[int(start * rate) : int(end * rate)]
+
+
+def check_samples(samples: list[IncomingSample], *, tier: str) -> list[CheckedSample]:
+    """Decode every sample and measure its speech; refuse the set if it does not fit the tier."""
+    from synthesis.audio.codec import decode
+    from synthesis.audio.speech_activity import speech_duration, speech_segments
+
+    if not samples:
+        raise InvalidInput("Send at least one audio sample.", field="file")
+    if len(samples) > settings.STUDIO_MAX_SAMPLES:
+        raise InvalidInput(
+            f"Too many samples ({len(samples)}); send at most {settings.STUDIO_MAX_SAMPLES}.", field="file"
+        )
+    checked = []
+    for index, sample in enumerate(samples):
+        field_name = f"samples[{index}]"
+        label = sample.original_name or f"Sample {index + 1}"
+        if not sample.data:
+            raise InvalidAudio(f"{label} is empty.", field=field_name)
+        check_size(sample.data, label=label, field_name=field_name)
+        try:
+            decoded = decode(sample.data, content_type=sample.content_type, target_rate=ANALYSIS_RATE)
+        except InvalidAudio as exc:
+            raise InvalidAudio(f"{label}: {exc.message}", field=field_name) from None
+        audio = _trimmed(decoded.samples, ANALYSIS_RATE, sample, field_name)
+        segments = speech_segments(audio, ANALYSIS_RATE)
+        checked.append(
+            CheckedSample(sample, decoded.format, decoded.duration, speech_duration(segments), segments)
+        )
+    _check_speech_total(checked, tier)
+    return checked
+
+
+def _check_speech_total(checked: list[CheckedSample], tier: str) -> None:
+    minimum, maximum = TIER_SPEECH_LIMITS[tier]
+    total = sum(sample.speech_duration for sample in checked)
+    if total < 0.3:
+        raise InvalidAudio("No speech was found in the audio (silence or noise only).", field="file")
+    if total < minimum:
+        raise InvalidAudio(
+            f"Only {total:.1f} s of speech found; the {tier} tier needs at least {minimum:.0f} s. "
+            "Record or upload more speech.",
+            field="file",
+            code="too_short",
+        )
+    if total > maximum:
+        raise InvalidAudio(
+            f"{total / 60:.1f} min of speech is more than the {tier} tier accepts ({maximum / 60:.0f} min). "
+            "Choose a higher tier or send less audio.",
+            field="file",
+            code="too_long",
+        )
