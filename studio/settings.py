@@ -201,6 +201,11 @@ CELERY_TASK_SOFT_TIME_LIMIT = env_int("STUDIO_TASK_SOFT_TIME_LIMIT", 1800)
 CELERY_TASK_TIME_LIMIT = env_int("STUDIO_TASK_TIME_LIMIT", 1900)
 CELERY_BROKER_TRANSPORT_OPTIONS = {"polling_interval": 0.05} if CELERY_BROKER_URL == "memory://" else {}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Periodic work: `celery -A studio beat` in the distributed mode; the embedded worker runs beat itself.
+CELERY_BEAT_SCHEDULE = {
+    "purge-expired-voices": {"task": "voices.purge_expired", "schedule": env_int("STUDIO_PURGE_INTERVAL", 3600)},
+}
+CELERY_BEAT_SCHEDULE_FILENAME = str(STUDIO_DATA_DIR / "celerybeat-schedule")
 # Run tasks inline (tests only): set by the test settings fixture, never in production.
 CELERY_TASK_ALWAYS_EAGER = env_bool("STUDIO_TASKS_EAGER", False)
 
@@ -239,6 +244,8 @@ STUDIO_WAIT_TIMEOUT = env_int("STUDIO_WAIT_TIMEOUT", 300)
 # A RUNNING job whose heartbeat is older than this is considered abandoned and is re-enqueued.
 STUDIO_JOB_STALE_SECONDS = env_int("STUDIO_JOB_STALE_SECONDS", 300)
 STUDIO_RETENTION_DAYS = env_int("STUDIO_RETENTION_DAYS", 90)
+# New private voices need no moderator (public ones always wait for one).
+STUDIO_AUTO_APPROVE_PRIVATE = env_bool("STUDIO_AUTO_APPROVE_PRIVATE", True)
 STUDIO_XTTS_DIR = env_str("STUDIO_XTTS_DIR")
 STUDIO_OPENVOICE_DIR = env_str("STUDIO_OPENVOICE_DIR")
 

@@ -2,7 +2,8 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from voices import services
-from voices.models import Voice, VoiceSample
+from voices.moderation import voice_moderate
+from voices.models import Voice, VoiceConsent, VoiceEvent, VoiceSample
 
 
 class VoiceSampleInline(admin.TabularInline):
@@ -12,19 +13,97 @@ class VoiceSampleInline(admin.TabularInline):
     readonly_fields = ["id", "format", "duration", "speech_duration"]
 
 
+class VoiceConsentInline(admin.TabularInline):
+    model = VoiceConsent
+    extra = 0
+    can_delete = False
+    fields = ["id", "status", "speaker_name", "license", "file", "reason", "evidence", "checked_at", "revoked_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class VoiceEventInline(admin.TabularInline):
+    """The audit trail, newest first."""
+
+    model = VoiceEvent
+    extra = 0
+    can_delete = False
+    fields = ["created_at", "action", "from_state", "to_state", "actor", "reason"]
+    readonly_fields = fields
+    ordering = ["-created_at", "-id"]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class ModerationQueueFilter(admin.SimpleListFilter):
+    title = "moderation queue"
+    parameter_name = "queue"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("waiting", "Waiting for review"),
+            ("verification_failed", "Verification failed"),
+            ("new", "New (last 7 days)"),
+        ]
+
+    def queryset(self, request, queryset):
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        if self.value() == "waiting":
+            return queryset.filter(moderation=Voice.Moderation.PENDING_REVIEW, type=Voice.Type.CLONED)
+        if self.value() == "verification_failed":
+            return queryset.filter(verification=Voice.Verification.FAILED)
+        if self.value() == "new":
+            return queryset.filter(created_at__gte=timezone.now() - timedelta(days=7), type=Voice.Type.CLONED)
+        return queryset
+
+
+def _moderation_action(action: str, description: str):
+    def run(modeladmin, request: HttpRequest, queryset) -> None:
+        from django.contrib import messages
+
+        from studio.errors import StudioError
+
+        reason = request.POST.get("reason", "") or f"{action} in the admin moderation queue"
+        done = 0
+        for voice in queryset:
+            try:
+                voice_moderate(voice=voice, actor=request.user, action=action, reason=reason)
+                done += 1
+            except StudioError as exc:
+                modeladmin.message_user(request, f"{voice.name}: {exc.message}", level=messages.WARNING)
+        modeladmin.message_user(request, f"{description}: {done} voice(s).")
+
+    run.__name__ = f"moderate_{action}"
+    run.short_description = description
+    return run
+
+
 @admin.register(Voice)
 class VoiceAdmin(admin.ModelAdmin):
     list_display = [
         "name", "id", "owner", "type", "status", "visibility", "verification", "moderation",
         "similarity_score", "created_at",
     ]  # fmt: skip
-    list_filter = ["status", "type", "visibility", "verification", "moderation", "language", "engine"]
+    list_filter = [ModerationQueueFilter, "status", "type", "visibility", "verification", "moderation", "language", "engine"]
+    actions = [
+        _moderation_action("approve", "Approve"),
+        _moderation_action("reject", "Reject"),
+        _moderation_action("suspend", "Suspend"),
+        _moderation_action("reinstate", "Reinstate"),
+    ]
     search_fields = ["id", "name", "owner__username", "description"]
     readonly_fields = [
         "id", "status", "progress_step", "progress_percent", "progress_eta_seconds", "error", "analysis",
-        "similarity_score", "created_at", "updated_at",
+        "similarity_score", "created_at", "updated_at", "verification", "moderation", "moderation_reason",
+        "license", "expires_at",
     ]  # fmt: skip
-    inlines = [VoiceSampleInline]
+    inlines = [VoiceSampleInline, VoiceConsentInline, VoiceEventInline]
     raw_id_fields = ["owner"]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Voice | None = None) -> list[str]:
@@ -38,7 +117,7 @@ class VoiceAdmin(admin.ModelAdmin):
             changed = {f: editable[f] for f in form.changed_data if f in editable}
             if "name" in form.changed_data:
                 changed["name"] = data["name"]
-            services.voice_update(voice=Voice.objects.get(pk=obj.pk), **changed)
+            services.voice_update(voice=Voice.objects.get(pk=obj.pk), actor=request.user, **changed)
             return
         created = services.voice_create(
             owner=data.get("owner"), name=data["name"], type=data["type"], engine=data["engine"],
@@ -48,11 +127,11 @@ class VoiceAdmin(admin.ModelAdmin):
         obj._state.adding = False
 
     def delete_model(self, request: HttpRequest, obj: Voice) -> None:
-        services.voice_delete(voice=obj)
+        services.voice_delete(voice=obj, actor=request.user, reason="deleted in the admin")
 
     def delete_queryset(self, request: HttpRequest, queryset) -> None:
         for voice in queryset:
-            services.voice_delete(voice=voice)
+            services.voice_delete(voice=voice, actor=request.user, reason="deleted in the admin")
 
 
 @admin.register(VoiceSample)

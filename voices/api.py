@@ -56,12 +56,12 @@ class VoiceDetailView(APIView):
         voice = selectors.voice_get_owned(request.user, voice_id)
         body = VoiceUpdateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        voice = services.voice_update(voice=voice, **body.validated_data)
+        voice = services.voice_update(voice=voice, actor=request.user, **body.validated_data)
         return Response(VoiceSerializer(voice).data)
 
     @extend_schema(responses={204: OpenApiResponse(description="Deleted with all its files.")})
     def delete(self, request: Request, voice_id: str) -> Response:
-        services.voice_delete(voice=selectors.voice_get_owned(request.user, voice_id))
+        services.voice_delete(voice=selectors.voice_get_owned(request.user, voice_id), actor=request.user)
         return Response(status=HTTPStatus.NO_CONTENT)
 
 

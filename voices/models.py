@@ -51,6 +51,7 @@ class Voice(models.Model):
         PENDING = "pending"
         VERIFIED = "verified"
         FAILED = "failed"
+        REVOKED = "revoked"
 
     class Moderation(models.TextChoices):
         PENDING_REVIEW = "pending_review"
@@ -90,7 +91,7 @@ class Voice(models.Model):
 
     license = models.CharField(max_length=12, choices=License.choices, default=License.PERSONAL)
     verification = models.CharField(max_length=10, choices=Verification.choices, default=Verification.PENDING)
-    moderation = models.CharField(max_length=16, choices=Moderation.choices, default=Moderation.APPROVED)
+    moderation = models.CharField(max_length=16, choices=Moderation.choices, default=Moderation.PENDING_REVIEW)
     moderation_reason = models.TextField(blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
 
@@ -130,3 +131,63 @@ class VoiceSample(models.Model):
 
     def __str__(self) -> str:
         return f"{self.original_name or self.id} ({self.duration:.1f} s)"
+
+
+def consent_upload_to(consent: VoiceConsent, filename: str) -> str:
+    return f"voices/{consent.voice_id}/consent/{consent.id}/{filename}"
+
+
+def new_consent_id() -> str:
+    return prefixed_id("consent")
+
+
+class VoiceConsent(models.Model):
+    """The speaker's recorded consent: a server-made phrase with a one-time code, said in their voice."""
+
+    class Status(models.TextChoices):
+        AWAITING_RECORDING = "awaiting_recording"
+        CHECKING = "checking"
+        VERIFIED = "verified"
+        FAILED = "failed"
+        REVOKED = "revoked"
+
+    id = models.CharField(primary_key=True, max_length=40, default=new_consent_id, editable=False)
+    voice = models.ForeignKey(Voice, on_delete=models.CASCADE, related_name="consents")
+    speaker_name = models.CharField(max_length=100)
+    code = models.CharField(max_length=8)
+    phrase = models.TextField()
+    license = models.CharField(max_length=12, choices=Voice.License.choices, default=Voice.License.PERSONAL)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.AWAITING_RECORDING)
+    file = models.FileField(upload_to=consent_upload_to, blank=True, max_length=300)
+    evidence = models.JSONField(default=dict, blank=True)
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    checked_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.speaker_name}: {self.status}"
+
+
+class VoiceEvent(models.Model):
+    """Audit log: every state change of a voice (kept after the voice is deleted)."""
+
+    voice = models.ForeignKey(Voice, null=True, blank=True, on_delete=models.SET_NULL, related_name="events")
+    voice_ref = models.CharField(max_length=40, db_index=True, help_text="The voice id, kept after deletion.")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    action = models.CharField(max_length=40)
+    from_state = models.CharField(max_length=40, blank=True)
+    to_state = models.CharField(max_length=40, blank=True)
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.voice_ref} {self.action}: {self.from_state} → {self.to_state}"

@@ -27,8 +27,16 @@ class ProgressSerializer(serializers.Serializer):
     eta_seconds = serializers.FloatField(allow_null=True)
 
 
+class EngineTermsSerializer(serializers.Serializer):
+    engine = serializers.CharField()
+    license = serializers.CharField()
+    commercial_use = serializers.BooleanField()
+    notes = serializers.CharField()
+
+
 class VoiceSerializer(serializers.ModelSerializer):
     progress = serializers.SerializerMethodField()
+    engine_terms = serializers.SerializerMethodField()
     preview_url = serializers.SerializerMethodField()
     owner = serializers.SerializerMethodField()
     samples = VoiceSampleSerializer(many=True, read_only=True)
@@ -39,7 +47,8 @@ class VoiceSerializer(serializers.ModelSerializer):
             "id", "name", "description", "owner", "language", "languages", "dialects", "gender", "age",
             "avatar_url", "type", "visibility", "status", "progress", "error", "engine", "tier",
             "training_options", "analysis", "similarity_score", "preview_url", "metadata", "license",
-            "verification", "moderation", "expires_at", "samples", "created_at", "updated_at",
+            "verification", "moderation", "moderation_reason", "engine_terms", "expires_at", "samples",
+            "created_at", "updated_at",
         ]  # fmt: skip
 
     @extend_schema_field(ProgressSerializer)
@@ -52,6 +61,13 @@ class VoiceSerializer(serializers.ModelSerializer):
 
     def get_preview_url(self, voice: Voice) -> str | None:
         return reverse("voice-preview", args=[voice.id]) if voice.preview else None
+
+    @extend_schema_field(EngineTermsSerializer)
+    def get_engine_terms(self, voice: Voice) -> dict:
+        from synthesis.engines import get_engine
+
+        terms = get_engine(voice.engine).license
+        return {"engine": voice.engine, "license": terms.name, "commercial_use": terms.commercial_use, "notes": terms.notes}
 
     def get_owner(self, voice: Voice) -> str | None:
         return voice.owner.get_username() if voice.owner_id else None

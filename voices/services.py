@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.utils import timezone
 
 from studio.errors import Conflict, Forbidden, InvalidInput
 from synthesis.models import Job
+from voices.audit import voice_event_record
 from voices.files import storage_delete_tree, voice_prefix
 from voices.ingest import CheckedSample
 from voices.models import Voice, VoiceSample
@@ -76,26 +80,56 @@ def voice_create(*, owner: Any, name: str, type: str = Voice.Type.CLONED, **fiel
         raise InvalidInput("Built-in voices have no owner.", field="owner")
     if type == Voice.Type.CLONED and owner is None:
         raise InvalidInput("A cloned voice needs an owner.", field="owner")
-    return Voice.objects.create(owner=owner, type=type, **cleaned)
+    voice = Voice(owner=owner, type=type, **cleaned)
+    voice.moderation = _moderation_for_visibility(voice.visibility, current=Voice.Moderation.PENDING_REVIEW)
+    if type == Voice.Type.CLONED:
+        voice.expires_at = timezone.now() + timedelta(days=settings.STUDIO_RETENTION_DAYS)
+    voice.save()
+    voice_event_record(voice=voice, action="created", actor=owner, to_state=voice.status)
+    return voice
+
+
+def _moderation_for_visibility(visibility: str, *, current: str) -> str:
+    """Public voices wait for a moderator; private ones are approved at once when the setting says so."""
+    if current in (Voice.Moderation.REJECTED, Voice.Moderation.SUSPENDED):
+        return current  # only a moderator lifts these
+    if visibility == Voice.Visibility.PUBLIC:
+        return Voice.Moderation.PENDING_REVIEW
+    return Voice.Moderation.APPROVED if settings.STUDIO_AUTO_APPROVE_PRIVATE else current
 
 
 @transaction.atomic
-def voice_update(*, voice: Voice, **changes: Any) -> Voice:
+def voice_update(*, voice: Voice, actor: Any = None, **changes: Any) -> Voice:
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
         field = sorted(unknown)[0]
         raise InvalidInput(f"{field} cannot be changed; editable: {', '.join(EDITABLE_FIELDS)}.", field=field)
     cleaned = _clean_fields(changes)
+    old_visibility = voice.visibility
     for field, value in cleaned.items():
         setattr(voice, field, value)
-    voice.save(update_fields=[*cleaned, "updated_at"])
+    update_fields = [*cleaned, "updated_at"]
+    if voice.visibility != old_visibility:
+        old_moderation = voice.moderation
+        voice.moderation = _moderation_for_visibility(voice.visibility, current=voice.moderation)
+        update_fields.append("moderation")
+        voice_event_record(
+            voice=voice, action="visibility", actor=actor, from_state=old_visibility, to_state=voice.visibility
+        )
+        if voice.moderation != old_moderation:
+            voice_event_record(
+                voice=voice, action="moderation", actor=actor, from_state=old_moderation, to_state=voice.moderation,
+                reason="visibility changed",
+            )  # fmt: skip
+    voice.save(update_fields=update_fields)
     return voice
 
 
-def voice_delete(*, voice: Voice) -> None:
+def voice_delete(*, voice: Voice, actor: Any = None, reason: str = "") -> None:
     """Delete the voice, its samples, jobs and every stored file (after the rows are gone)."""
     voice_id = voice.id
     with transaction.atomic():
+        voice_event_record(voice=voice, action="deleted", actor=actor, from_state=voice.status, reason=reason)
         voice.delete()
         # Files go once the rows are committed: a rolled-back delete must not lose the audio.
         transaction.on_commit(lambda: storage_delete_tree(voice_prefix(voice_id)))
@@ -144,8 +178,13 @@ def voice_clone_start(
     return voice, job
 
 
+def _set_status(voice: Voice, status: str, reason: str = "") -> None:
+    voice_event_record(voice=voice, action="status", from_state=voice.status, to_state=status, reason=reason)
+    voice.status = status
+
+
 def voice_clone_processing(*, voice: Voice) -> Voice:
-    voice.status = Voice.Status.PROCESSING
+    _set_status(voice, Voice.Status.PROCESSING)
     voice.error = ""
     voice.save(update_fields=["status", "error", "updated_at"])
     return voice
@@ -157,7 +196,7 @@ def voice_clone_succeeded(
     if voice.preview:
         voice.preview.delete(save=False)
     voice.preview.save(f"preview.{preview_format}", ContentFile(preview), save=False)
-    voice.status = Voice.Status.AVAILABLE
+    _set_status(voice, Voice.Status.AVAILABLE)
     voice.analysis = analysis
     voice.similarity_score = similarity_score
     voice.error = ""
@@ -167,14 +206,18 @@ def voice_clone_succeeded(
 
 
 def voice_clone_failed(*, voice: Voice, error: str) -> Voice:
-    voice.status = Voice.Status.FAILED
+    _set_status(voice, Voice.Status.FAILED, reason=error)
     voice.error = error
     voice.save(update_fields=["status", "error", "updated_at"])
     return voice
 
 
 def voice_assert_usable(*, voice: Voice, user: Any) -> None:
-    """Raise unless ``user`` may generate speech with ``voice`` right now."""
+    """Raise unless ``user`` may generate speech with ``voice`` right now.
+
+    The one gate for speech: the API, the pages and the worker (again, just before rendering) call it,
+    so a revoked consent or a suspension stops a voice at once.
+    """
     if voice.status != Voice.Status.AVAILABLE:
         detail = {
             Voice.Status.PENDING: "is waiting to be cloned",
@@ -183,8 +226,35 @@ def voice_assert_usable(*, voice: Voice, user: Any) -> None:
         }[voice.status]
         raise Conflict(f"This voice {detail}.", field="voice_id", code="voice_not_available")
     if voice.moderation in (Voice.Moderation.SUSPENDED, Voice.Moderation.REJECTED):
+        reason = f" ({voice.moderation_reason})" if voice.moderation_reason else ""
         raise Forbidden(
-            f"This voice was {voice.moderation} by a moderator and cannot be used.",
+            f"This voice was {voice.moderation} by a moderator{reason} and cannot be used.",
             field="voice_id",
             code="voice_blocked",
+        )
+    if not voice.is_built_in and voice.verification != Voice.Verification.VERIFIED:
+        reason = {
+            Voice.Verification.PENDING: "its speaker has not recorded the consent phrase yet",
+            Voice.Verification.FAILED: "the consent recording did not pass verification",
+            Voice.Verification.REVOKED: "its owner revoked the consent",
+        }[voice.verification]
+        raise Forbidden(
+            f"This voice cannot speak: {reason}. Record the consent phrase on the voice page "
+            f"(GET /v1/voices/{voice.id}/consent).",
+            field="voice_id",
+            code="consent_required",
+        )
+    _assert_license_allows(voice)
+
+
+def _assert_license_allows(voice: Voice) -> None:
+    from synthesis.engines import get_engine
+
+    engine = get_engine(voice.engine)
+    if voice.license == Voice.License.COMMERCIAL and not engine.license.commercial_use:
+        raise Forbidden(
+            f"This voice is licensed for commercial use, but the {engine.label} engine's model licence "
+            f"({engine.license.name}) allows non-commercial use only. Use a personal licence or another engine.",
+            field="voice_id",
+            code="license_conflict",
         )

@@ -45,6 +45,7 @@ def test_list_shows_own_public_and_built_in_voices_but_not_others_private(api, u
     mine = make_voice(user, "Mine")
     make_voice(other_user, "Their secret")
     theirs_public = make_voice(other_user, "Their public", visibility="PUBLIC", status="AVAILABLE")
+    Voice.objects.filter(pk=theirs_public.pk).update(moderation="approved")
     ids = {v["id"] for v in api.get("/v1/voices").json()["data"]}
     assert ids == {mine.id, theirs_public.id, "voice_builtin_joe"}
 
@@ -59,6 +60,7 @@ def test_another_users_private_voice_is_not_found(api, other_user, make_voice):
 def test_deleting_another_users_voice_is_refused(api, other_user, make_voice):
     private = make_voice(other_user, "Their secret")
     public = make_voice(other_user, "Their public", visibility="PUBLIC", status="AVAILABLE")
+    Voice.objects.filter(pk=public.pk).update(moderation="approved")
     assert api.delete(f"/v1/voices/{private.id}").status_code == HTTPStatus.NOT_FOUND
     assert api.delete(f"/v1/voices/{public.id}").status_code == HTTPStatus.FORBIDDEN
     assert Voice.objects.filter(pk__in=[private.pk, public.pk]).count() == 2

@@ -39,6 +39,7 @@ class EmbeddedWorker:
             without_mingle=True,
             without_gossip=True,
             optimization="fair",
+            beat=True,  # periodic tasks (the retention purge) run in the embedded worker too
             loglevel=logging.WARNING,
         )
         self.thread = threading.Thread(target=self.controller.start, name="celery-embedded", daemon=True)

@@ -1,0 +1,149 @@
+"""Consent, retention, audit and watermark endpoints."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import parsers, serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from studio.errors import Conflict, InvalidInput
+from synthesis.jobs import job_payload
+from voices import consent_jobs, selectors
+from voices.api_clone import RawAudioParser
+from voices.audit import voice_events
+from voices.ingest import check_size, sample_from_url
+from voices.models import Voice, VoiceConsent
+from voices.moderation import voice_renew
+from voices.serializers import VoiceSerializer
+
+
+def consent_body(voice: Voice, consent: VoiceConsent | None) -> dict:
+    checked = voice.consents.exclude(status=VoiceConsent.Status.AWAITING_RECORDING).first()
+    return {
+        "voice_id": voice.id,
+        "verification": voice.verification,
+        "license": voice.license,
+        "consent_id": consent.id if consent else None,
+        "phrase": consent.phrase if consent else None,
+        "speaker_name": consent.speaker_name if consent else None,
+        "requested_license": consent.license if consent else None,
+        "last_check": {
+            "consent_id": checked.id,
+            "status": checked.status,
+            "reason": checked.reason,
+            "evidence": checked.evidence,
+            "checked_at": checked.checked_at,
+        }
+        if checked
+        else None,
+    }
+
+
+def _uploaded_audio(request: Request) -> tuple[bytes, str | None]:
+    if isinstance(request.data, bytes):
+        return request.data, request.content_type
+    upload = request.FILES.get("file")
+    if upload is not None:
+        data = upload.read()
+        check_size(data, label=upload.name, field_name="file")
+        return data, upload.content_type
+    if request.data.get("audio_url"):
+        fetched = sample_from_url(request.data["audio_url"], field_name="audio_url")
+        return fetched.data, fetched.content_type
+    raise InvalidInput("Send the recording as a file, an audio_url, or a raw audio body.", field="file")
+
+
+class VoiceConsentView(APIView):
+    parser_classes = [parsers.JSONParser, parsers.MultiPartParser, parsers.FormParser, RawAudioParser]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("speaker_name", str, description="Whose voice it is (default: your name)."),
+            OpenApiParameter("license", str, enum=["personal", "commercial"]),
+        ],
+        summary="The consent phrase the speaker must record (with a fresh one-time code)",
+    )
+    def get(self, request: Request, voice_id: str) -> Response:
+        voice = selectors.voice_get_owned(request.user, voice_id)
+        consent = consent_jobs.consent_request(
+            voice=voice,
+            speaker_name=request.query_params.get("speaker_name"),
+            license=request.query_params.get("license"),
+        )
+        return Response(consent_body(voice, consent))
+
+    @extend_schema(
+        request={"multipart/form-data": inline_serializer("ConsentUpload", {"file": serializers.FileField()})},
+        responses={202: inline_serializer("ConsentJob", {"job": serializers.JSONField()})},
+        summary="Upload the recording of the consent phrase; the worker verifies words and voice",
+    )
+    def post(self, request: Request, voice_id: str) -> Response:
+        voice = selectors.voice_get_owned(request.user, voice_id)
+        consent = voice.consents.filter(status=VoiceConsent.Status.AWAITING_RECORDING).first()
+        if consent is None:
+            raise Conflict("Ask for the consent phrase first (GET this URL), then record it.", field="consent_id")
+        data, content_type = _uploaded_audio(request)
+        job = consent_jobs.consent_submit(
+            voice=voice, consent=consent, data=data, content_type=content_type, owner=request.user
+        )
+        return Response(
+            {**consent_body(voice, None), "consent_id": consent.id, "job": job_payload(job)},
+            status=HTTPStatus.ACCEPTED,
+            headers={"Location": f"/v1/jobs/{job.id}"},
+        )
+
+    @extend_schema(responses=VoiceSerializer, summary="Revoke consent: the voice stops speaking at once")
+    def delete(self, request: Request, voice_id: str) -> Response:
+        voice = selectors.voice_get_owned(request.user, voice_id)
+        reason = request.data.get("reason", "") if hasattr(request.data, "get") else ""
+        voice = consent_jobs.consent_revoke(voice=voice, actor=request.user, reason=reason)
+        return Response(VoiceSerializer(voice).data)
+
+
+class VoiceRenewView(APIView):
+    @extend_schema(request=None, responses=VoiceSerializer, summary="Keep the voice for another retention period")
+    def post(self, request: Request, voice_id: str) -> Response:
+        voice = voice_renew(voice=selectors.voice_get_owned(request.user, voice_id), actor=request.user)
+        return Response(VoiceSerializer(voice).data)
+
+
+class VoiceEventsView(APIView):
+    @extend_schema(summary="The voice's audit log, newest first")
+    def get(self, request: Request, voice_id: str) -> Response:
+        voice = selectors.voice_get_owned(request.user, voice_id)
+        events = [
+            {
+                "action": event.action,
+                "from": event.from_state,
+                "to": event.to_state,
+                "reason": event.reason,
+                "actor": event.actor.get_username() if event.actor else None,
+                "at": event.created_at,
+            }
+            for event in voice_events(voice.id)[:500]
+        ]
+        return Response({"voice_id": voice.id, "events": events})
+
+
+class WatermarkDetectView(APIView):
+    parser_classes = [parsers.JSONParser, parsers.MultiPartParser, parsers.FormParser, RawAudioParser]
+
+    @extend_schema(
+        request={"multipart/form-data": inline_serializer("WatermarkUpload", {"file": serializers.FileField()})},
+        responses=inline_serializer(
+            "WatermarkResult", {"watermarked": serializers.BooleanField(), "confidence": serializers.FloatField()}
+        ),
+        summary="Was this audio made by the studio? (file, audio_url or raw body)",
+    )
+    def post(self, request: Request) -> Response:
+        from synthesis.audio import watermark
+        from synthesis.audio.codec import decode
+
+        data, content_type = _uploaded_audio(request)
+        decoded = decode(data, content_type=content_type, target_rate=None)
+        result = watermark.detect(decoded.samples, decoded.sample_rate)
+        return Response({"watermarked": result.watermarked, "confidence": round(float(result.confidence), 4)})
