@@ -30,6 +30,12 @@ def test_a_spoken_code_matches_its_digits(speak):
     assert word_error_rate("My consent code is 4 7 2 9", transcript.text) == 0.0
 
 
+def test_accurate_mode_transcribes_english_with_the_base_model(speak):
+    transcript = transcribe(speak(ENGLISH), 16000, language="en", accurate=True)
+
+    assert word_error_rate(ENGLISH, transcript.text) < 0.3
+
+
 def test_transcription_is_deterministic(speak):
     audio = speak("Seven bright stars.")
 
