@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from studio.errors import InvalidAudio
 from synthesis.audio.codec import resample
 
 if TYPE_CHECKING:
@@ -45,6 +46,8 @@ _session: InferenceSession | None = None
 def speaker_embedding(samples: np.ndarray, sample_rate: int) -> np.ndarray:
     """The speaker's d-vector: float32, shape (256,), unit L2 norm."""
     audio = resample(np.asarray(samples, dtype=np.float32).reshape(-1), sample_rate, MODEL_RATE)
+    if audio.size == 0:
+        raise InvalidAudio("There is no audio to take a voice print from.")
     windows = _mel_windows(log_mel(audio))
     session = _embedder()
     outputs = [

@@ -19,7 +19,8 @@ _LIMITER_SECONDS = 0.005
 _FRAME_SECONDS = 0.02
 _MIN_NOISE_SECONDS = 0.5  # less background than this is too little to measure it directly
 _SPEECH_MARGIN_SECONDS = 0.1  # VAD edges blur into the speech; keep them out of the noise estimate
-_MAX_SNR_DB = 100.0  # digital silence between words has no noise to divide by
+_MAX_SNR_DB = 100.0
+_DENOISE_FFT = 1024  # digital silence between words has no noise to divide by
 
 # quality_label thresholds on snr_db, in dB. Studio recordings reach 35+, a quiet room with a decent
 # microphone 25–35, laptop microphones with a fan or street noise 15–25; below 15 the noise is
@@ -88,9 +89,9 @@ def denoise(samples: np.ndarray, rate: int) -> np.ndarray:
     import noisereduce
 
     audio = np.asarray(samples, dtype=np.float32).reshape(-1)
-    if audio.size == 0 or not np.any(audio):
-        return audio.copy()
-    cleaned = noisereduce.reduce_noise(y=audio, sr=rate, stationary=True, n_jobs=1)
+    if audio.size <= 2 * _DENOISE_FFT or not np.any(audio):
+        return audio.copy()  # too short to tell noise from speech; leave it as recorded
+    cleaned = noisereduce.reduce_noise(y=audio, sr=rate, stationary=True, n_fft=_DENOISE_FFT, n_jobs=1)
     return np.asarray(cleaned, dtype=np.float32)
 
 

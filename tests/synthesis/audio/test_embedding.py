@@ -6,6 +6,7 @@ from importlib import resources
 import numpy as np
 import pytest
 
+from studio.errors import InvalidAudio
 from synthesis.audio.embedding import (
     cosine,
     log_mel,
@@ -87,3 +88,8 @@ def test_consistency_is_high_for_one_speaker_and_low_for_a_mix(embed):
 
 def test_cosine_of_a_zero_vector_is_zero():
     assert cosine(np.zeros(256), np.ones(256)) == 0.0
+
+
+def test_it_refuses_to_embed_nothing():
+    with pytest.raises(InvalidAudio):
+        speaker_embedding(np.zeros(0, dtype=np.float32), 16000)

@@ -98,3 +98,9 @@ def test_denoising_raises_the_snr_of_a_noisy_recording(recording, signals):
 
     assert cleaned.dtype == np.float32 and len(cleaned) == len(noisy)
     assert snr_db(cleaned, RATE, segments) > snr_db(noisy, RATE, segments) + 10
+
+
+def test_audio_too_short_to_denoise_is_returned_as_is(signals):
+    blip = signals.noise(0.05, 0.1)
+
+    np.testing.assert_array_equal(denoise(blip, RATE), blip)
