@@ -1,6 +1,11 @@
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
+
+from studio import views as studio_views
+from synthesis import views as synthesis_views
+from voices import views as voice_views
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -8,4 +13,17 @@ urlpatterns = [
     path("v1/docs", SpectacularRedocView.as_view(url_name="schema"), name="api-docs"),
     path("v1/", include("voices.urls")),
     path("v1/", include("synthesis.urls")),
+    # The browser studio.
+    path("login", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout", auth_views.LogoutView.as_view(), name="logout"),
+    path("", voice_views.voice_library, name="voice-library"),
+    path("voices/new", voice_views.voice_new, name="voice-new"),
+    path("voices/<str:voice_id>", voice_views.voice_page, name="voice-page"),
+    path("voices/<str:voice_id>/delete", voice_views.voice_delete, name="voice-delete"),
+    path("speech", synthesis_views.speech_page, name="speech-page"),
+    path("speech/<str:speech_id>/delete", synthesis_views.speech_delete, name="speech-delete"),
+    path("history", synthesis_views.history, name="history"),
+    path("keys", studio_views.api_keys, name="api-keys"),
+    path("keys/<int:key_id>/revoke", studio_views.api_key_revoke, name="api-key-revoke"),
+    path("staff/media/<path:name>", studio_views.staff_media, name="staff-media"),
 ]

@@ -1,6 +1,8 @@
 from django.contrib import admin
+from django.db import models
 
 from synthesis.models import Job, Speech
+from voices.widgets import WaveformAudioWidget
 
 
 @admin.register(Job)
@@ -16,6 +18,7 @@ class JobAdmin(admin.ModelAdmin):
 
 @admin.register(Speech)
 class SpeechAdmin(admin.ModelAdmin):
+    formfield_overrides = {models.FileField: {"widget": WaveformAudioWidget}}  # a waveform player
     list_display = ["id", "owner", "voice", "format", "sample_rate", "duration", "created_at"]
     list_filter = ["format", "emotion", "engine"]
     search_fields = ["id", "text", "owner__username", "voice__id"]

@@ -1,12 +1,18 @@
 from django.contrib import admin
+from django.db import models
 from django.http import HttpRequest
 
 from voices import services
 from voices.moderation import voice_moderate
 from voices.models import Voice, VoiceConsent, VoiceEvent, VoiceSample
+from voices.widgets import WaveformAudioWidget
+
+# Audio files (samples, previews) show a waveform player above the file input.
+AUDIO_FILE_WIDGETS = {models.FileField: {"widget": WaveformAudioWidget}}
 
 
 class VoiceSampleInline(admin.TabularInline):
+    formfield_overrides = AUDIO_FILE_WIDGETS
     model = VoiceSample
     extra = 0
     fields = ["id", "original_name", "file", "format", "duration", "speech_duration", "emotion", "transcript"]
@@ -86,6 +92,7 @@ def _moderation_action(action: str, description: str):
 
 @admin.register(Voice)
 class VoiceAdmin(admin.ModelAdmin):
+    formfield_overrides = AUDIO_FILE_WIDGETS
     list_display = [
         "name", "id", "owner", "type", "status", "visibility", "verification", "moderation",
         "similarity_score", "created_at",
@@ -136,6 +143,7 @@ class VoiceAdmin(admin.ModelAdmin):
 
 @admin.register(VoiceSample)
 class VoiceSampleAdmin(admin.ModelAdmin):
+    formfield_overrides = AUDIO_FILE_WIDGETS
     list_display = ["id", "voice", "original_name", "format", "duration", "emotion", "created_at"]
     list_filter = ["format", "emotion", "language"]
     search_fields = ["id", "voice__name", "voice__id", "transcript"]

@@ -1,0 +1,490 @@
+// The new-voice page: record (record plugin) or upload samples, trim them (regions plugin), tag them,
+// then post everything to the clone endpoint the API uses (POST /v1/voices/clone) with the session.
+import WaveSurfer from "../../vendor/wavesurfer/wavesurfer.esm.js";
+import RecordPlugin from "../../vendor/wavesurfer/plugins/record.esm.js";
+import RegionsPlugin from "../../vendor/wavesurfer/plugins/regions.esm.js";
+import { csrfToken, errorFrom, formatClock, formatSeconds, requestJSON } from "./http.js";
+import { waveOptions } from "./player.js";
+
+const config = JSON.parse(document.getElementById("voice-new-config").textContent);
+const form = document.getElementById("voice-form");
+const $ = (id) => document.getElementById(id);
+// Raw microphone: browsers' voice processing (echo cancellation, noise suppression, gain control)
+// changes the timbre the clone is learning from.
+const MIC_CONSTRAINTS = { echoCancellation: false, noiseSuppression: false, autoGainControl: false, channelCount: 1 };
+const REGION_COLOR = "rgba(79, 70, 229, 0.16)";
+const SAMPLE_FIELDS = new Set(["file", "files", "emotions", "transcripts", "trim_starts", "trim_ends", "audio_url", "samples"]);
+
+/** @type {Array<{id:number, blob:Blob, name:string, el:HTMLElement, ws:any, region:any, duration:number|null}>} */
+const samples = [];
+let nextId = 1;
+let recordings = 0;
+
+// --- Samples ---------------------------------------------------------------------------------------
+
+function extensionFor(type) {
+  if (type.includes("webm")) return "webm";
+  if (type.includes("ogg")) return "ogg";
+  if (type.includes("mp4") || type.includes("aac")) return "m4a";
+  if (type.includes("wav")) return "wav";
+  return "audio";
+}
+
+function addSample(blob, name, source, preset = {}) {
+  if (samples.length >= config.maxSamples) {
+    showSamplesError(`You can add at most ${config.maxSamples} samples. Remove one first.`);
+    return null;
+  }
+  if (blob.size > config.maxUploadBytes) {
+    showSamplesError(`${name} is ${(blob.size / 1e6).toFixed(1)} MB; the limit is ${(config.maxUploadBytes / 1e6).toFixed(0)} MB per file.`);
+    return null;
+  }
+  clearSamplesError();
+  const id = nextId++;
+  const el = $("sample-template").content.firstElementChild.cloneNode(true);
+  el.dataset.sampleId = String(id);
+  el.querySelector("[data-name]").textContent = name;
+  el.querySelector("[data-source]").textContent = source;
+  for (const key of ["emotion", "transcript"]) {
+    const control = el.querySelector(`[data-${key}]`);
+    control.id = `sample-${id}-${key}`;
+    el.querySelector(`label[data-for="${key}"]`).htmlFor = control.id;
+  }
+  if (preset.emotion) el.querySelector("[data-emotion]").value = preset.emotion;
+  if (preset.transcript) el.querySelector("[data-transcript]").value = preset.transcript;
+  $("samples").append(el);
+
+  const regions = RegionsPlugin.create();
+  const url = URL.createObjectURL(blob);
+  const ws = WaveSurfer.create(waveOptions({ container: el.querySelector("[data-wave]"), height: 80, url, plugins: [regions] }));
+  const sample = { id, blob, name, el, ws, region: null, duration: null, url };
+  samples.push(sample);
+
+  ws.on("decode", (duration) => {
+    sample.duration = duration;
+    el.querySelector(".player").classList.add("is-ready");
+    el.dataset.duration = duration.toFixed(3);
+    const start = clamp(preset.trimStart ?? 0, 0, duration);
+    const end = clamp(preset.trimEnd ?? duration, start, duration);
+    sample.region = regions.addRegion({
+      start,
+      end,
+      color: REGION_COLOR,
+      drag: true,
+      resize: true,
+      minLength: 0.5,
+    });
+    sample.region.on("update-end", () => sampleChanged(sample));
+    sample.region.on("update", () => showTrim(sample));
+    sampleChanged(sample);
+  });
+  ws.on("error", () => {
+    el.querySelector(".player").classList.add("is-error");
+    el.querySelector(".player__status").textContent =
+      "The browser cannot draw this file; it is still sent and the studio checks it.";
+    sampleChanged(sample);
+  });
+  const play = el.querySelector("[data-play]");
+  ws.on("play", () => {
+    el.querySelector(".player").classList.add("is-playing");
+    play.setAttribute("aria-label", "Pause");
+  });
+  ws.on("pause", () => {
+    el.querySelector(".player").classList.remove("is-playing");
+    play.setAttribute("aria-label", "Play the selection");
+  });
+  play.addEventListener("click", () => {
+    if (ws.isPlaying()) ws.pause();
+    else if (sample.region) sample.region.play(true);
+    else ws.play();
+  });
+  el.querySelector("[data-remove]").addEventListener("click", () => removeSample(sample));
+  el.querySelector("[data-reset-trim]").addEventListener("click", () => {
+    if (!sample.region || !sample.duration) return;
+    sample.region.setOptions({ start: 0, end: sample.duration });
+    sampleChanged(sample);
+  });
+  for (const button of el.querySelectorAll("[data-nudge]")) {
+    button.addEventListener("click", () => {
+      if (!sample.region) return;
+      const [side, delta] = button.dataset.nudge.split(":");
+      const { start, end } = sample.region;
+      if (side === "start") sample.region.setOptions({ start: clamp(start + Number(delta), 0, end - 0.5) });
+      else sample.region.setOptions({ end: clamp(end + Number(delta), start + 0.5, sample.duration) });
+      sampleChanged(sample);
+    });
+  }
+  updateList();
+  return sample;
+}
+
+function clamp(value, low, high) {
+  return Math.min(Math.max(value, low), high);
+}
+
+function isTrimmed(sample) {
+  return !!sample.region && (sample.region.start > 0.01 || sample.region.end < sample.duration - 0.01);
+}
+
+function showTrim(sample) {
+  const trim = sample.el.querySelector("[data-trim]");
+  if (!sample.region) {
+    trim.textContent = "";
+    return;
+  }
+  const { start, end } = sample.region;
+  trim.textContent = isTrimmed(sample)
+    ? `Keeping ${formatClock(start)}–${formatClock(end)} (${(end - start).toFixed(1)} s of ${sample.duration.toFixed(1)} s)`
+    : `${sample.duration.toFixed(1)} s`;
+  sample.el.dataset.trimStart = start.toFixed(3);
+  sample.el.dataset.trimEnd = end.toFixed(3);
+}
+
+function sampleChanged(sample) {
+  showTrim(sample);
+  clearSampleError(sample);
+  updateTotal();
+}
+
+function removeSample(sample) {
+  const index = samples.indexOf(sample);
+  samples.splice(index, 1);
+  sample.ws.destroy();
+  URL.revokeObjectURL(sample.url);
+  sample.el.remove();
+  updateList();
+  // Keep keyboard users in place: focus the next sample's remove button, or the file picker.
+  const next = samples[index] || samples[index - 1];
+  (next ? next.el.querySelector("[data-remove]") : $("file-input")).focus();
+}
+
+function updateList() {
+  $("samples-empty").hidden = samples.length > 0;
+  $("samples-count").textContent = `${samples.length} of ${config.maxSamples}`;
+  updateTotal();
+}
+
+function selectedTier() {
+  return form.elements.tier.value;
+}
+
+function updateTotal() {
+  const tier = selectedTier();
+  const { min, max } = config.tiers[tier];
+  const total = samples.reduce((sum, s) => sum + (s.region ? s.region.end - s.region.start : 0), 0);
+  const unknown = samples.some((s) => s.duration === null);
+  $("total-seconds").textContent = formatSeconds(total) + (unknown ? " +" : "");
+  $("total-fill").style.width = `${Math.min(total / min, 1) * 100}%`;
+  const enough = total >= min;
+  $("total").classList.toggle("is-enough", enough);
+  let hint;
+  if (total > max) hint = `That is more than the ${tier} tier accepts (${formatSeconds(max)}). Choose a higher tier or remove audio.`;
+  else if (enough) hint = `Enough for the ${tier} tier (at least ${formatSeconds(min)} of speech).`;
+  else hint = `Add about ${formatSeconds(min - total)} more: the ${tier} tier needs at least ${formatSeconds(min)} of speech.`;
+  $("total-hint").textContent = hint;
+}
+
+// --- Recording ---------------------------------------------------------------------------------------
+
+const recordButton = $("record-button");
+const timer = $("record-timer");
+let recorder = null;
+let meter = null;
+
+function setupRecorder() {
+  const ws = WaveSurfer.create({
+    container: "#record-wave",
+    height: 96,
+    waveColor: "#a5b4fc",
+    progressColor: "#a5b4fc",
+    cursorWidth: 0,
+    interact: false,
+    barWidth: 2,
+    barGap: 1,
+    barRadius: 2,
+  });
+  recorder = ws.registerPlugin(
+    RecordPlugin.create({ renderRecordedAudio: false, scrollingWaveform: true, scrollingWaveformWindow: 8 }),
+  );
+  recorder.on("record-progress", (ms) => {
+    timer.textContent = formatClock(ms / 1000);
+  });
+  recorder.on("record-end", (blob) => {
+    recordings += 1;
+    stopMeter();
+    recorder.stopMic();
+    setRecordingState(false);
+    const sample = addSample(blob, `Recording ${recordings}.${extensionFor(blob.type)}`, "Recorded");
+    if (sample) sample.el.querySelector("[data-play]").focus();
+  });
+}
+
+function setRecordingState(on) {
+  recordButton.classList.toggle("is-recording", on);
+  recordButton.setAttribute("aria-pressed", String(on));
+  recordButton.querySelector("[data-label]").textContent = on ? "Stop" : "Record";
+  timer.classList.toggle("is-recording", on);
+  $("record-idle").hidden = on;
+  if (!on) timer.textContent = "0:00";
+}
+
+async function toggleRecording() {
+  $("record-error").hidden = true;
+  if (recorder.isRecording()) {
+    recorder.stopRecording();
+    return;
+  }
+  if (samples.length >= config.maxSamples) {
+    showSamplesError(`You can add at most ${config.maxSamples} samples. Remove one first.`);
+    return;
+  }
+  try {
+    const stream = await recorder.startMic(MIC_CONSTRAINTS);
+    startMeter(stream);
+    await recorder.startRecording(MIC_CONSTRAINTS);
+    setRecordingState(true);
+  } catch (error) {
+    stopMeter();
+    const denied = error && (error.name === "NotAllowedError" || error.name === "SecurityError");
+    $("record-error").textContent = denied
+      ? "The browser did not allow the microphone. Allow it in the address bar, or upload files instead."
+      : `The microphone could not be opened (${error && error.message ? error.message : error}). You can upload files instead.`;
+    $("record-error").hidden = false;
+  }
+}
+
+/** A live input level (peak, in dBFS mapped to 0..100) from an AnalyserNode on the mic stream. */
+function startMeter(stream) {
+  stopMeter();
+  const context = new AudioContext();
+  const analyser = context.createAnalyser();
+  analyser.fftSize = 1024;
+  context.createMediaStreamSource(stream).connect(analyser);
+  const data = new Float32Array(analyser.fftSize);
+  const fill = $("level-fill");
+  const bar = $("level-meter");
+  let frame = 0;
+  let shown = 0;
+  const tick = () => {
+    analyser.getFloatTimeDomainData(data);
+    let peak = 0;
+    for (const value of data) peak = Math.max(peak, Math.abs(value));
+    const level = peak > 0 ? Math.min(Math.max((20 * Math.log10(peak) + 60) / 60, 0), 1) : 0;
+    shown = Math.max(level, shown * 0.92); // fast attack, slow release: readable
+    fill.style.width = `${(shown * 100).toFixed(1)}%`;
+    if (frame++ % 10 === 0) bar.setAttribute("aria-valuenow", String(Math.round(shown * 100)));
+    meter.raf = requestAnimationFrame(tick);
+  };
+  meter = { context, raf: requestAnimationFrame(tick) };
+}
+
+function stopMeter() {
+  if (!meter) return;
+  cancelAnimationFrame(meter.raf);
+  meter.context.close();
+  meter = null;
+  $("level-fill").style.width = "0";
+  $("level-meter").setAttribute("aria-valuenow", "0");
+}
+
+// --- Uploads -------------------------------------------------------------------------------------------
+
+function setupUploads() {
+  const input = $("file-input");
+  const zone = $("dropzone");
+  input.addEventListener("change", () => {
+    addFiles(input.files);
+    input.value = ""; // choosing the same file again still adds it
+  });
+  for (const type of ["dragenter", "dragover"]) {
+    zone.addEventListener(type, (event) => {
+      event.preventDefault();
+      zone.classList.add("is-dragover");
+    });
+  }
+  for (const type of ["dragleave", "drop"]) {
+    zone.addEventListener(type, () => zone.classList.remove("is-dragover"));
+  }
+  zone.addEventListener("drop", (event) => {
+    event.preventDefault();
+    addFiles(event.dataTransfer.files);
+  });
+}
+
+function addFiles(files) {
+  for (const file of files) {
+    if (file.type && !file.type.startsWith("audio/") && !file.type.startsWith("video/webm")) {
+      showSamplesError(`${file.name} is not an audio file.`);
+      continue;
+    }
+    addSample(file, file.name, "Uploaded");
+  }
+}
+
+// --- Errors ------------------------------------------------------------------------------------------
+
+function showSamplesError(message) {
+  const box = $("samples-error");
+  box.textContent = message;
+  box.hidden = false;
+  return box;
+}
+
+function clearSamplesError() {
+  $("samples-error").hidden = true;
+}
+
+function clearSampleError(sample) {
+  sample.el.classList.remove("sample--invalid");
+  sample.el.querySelector("[data-error]").hidden = true;
+}
+
+function clearErrors() {
+  $("form-error").hidden = true;
+  clearSamplesError();
+  for (const field of form.querySelectorAll(".field--invalid")) {
+    field.classList.remove("field--invalid");
+    field.querySelector(".field__error").hidden = true;
+    field.querySelector("[aria-invalid]")?.removeAttribute("aria-invalid");
+  }
+  samples.forEach(clearSampleError);
+}
+
+/** Put the server's message next to what caused it: a field, one sample, or the samples as a whole. */
+function showError(error) {
+  const field = (error.field || "").split(".")[0];
+  const sampleMatch = field.match(/^samples\[(\d+)\]$/);
+  let target;
+  if (sampleMatch && samples[Number(sampleMatch[1])]) {
+    const sample = samples[Number(sampleMatch[1])];
+    sample.el.classList.add("sample--invalid");
+    target = sample.el.querySelector("[data-error]");
+    target.textContent = error.message;
+    target.hidden = false;
+  } else if (form.querySelector(`.field[data-field="${field}"]`)) {
+    const box = form.querySelector(`.field[data-field="${field}"]`);
+    box.classList.add("field--invalid");
+    box.querySelector("input, select, textarea")?.setAttribute("aria-invalid", "true");
+    target = box.querySelector(".field__error");
+    target.textContent = error.message;
+    target.hidden = false;
+  } else if (SAMPLE_FIELDS.has(field) || ["too_short", "too_long", "invalid_audio"].includes(error.code)) {
+    target = showSamplesError(error.message);
+  } else {
+    target = $("form-error");
+    target.textContent = error.message;
+    target.hidden = false;
+  }
+  target.tabIndex = -1;
+  target.scrollIntoView({ block: "center", behavior: "smooth" });
+  target.focus({ preventScroll: true });
+}
+
+// --- Submit --------------------------------------------------------------------------------------------
+
+function buildBody() {
+  const body = new FormData();
+  const data = new FormData(form);
+  for (const key of ["name", "language", "description", "visibility", "tier"]) body.append(key, data.get(key) || "");
+  for (const key of ["normalize_volume", "remove_noise", "enhance_quality"]) {
+    body.append(key, form.elements[key].checked ? "true" : "false");
+  }
+  const trimmed = samples.some(isTrimmed);
+  for (const sample of samples) {
+    body.append("files", sample.blob, sample.name);
+    body.append("emotions", sample.el.querySelector("[data-emotion]").value);
+    body.append("transcripts", sample.el.querySelector("[data-transcript]").value);
+    if (trimmed) {
+      // The trim lists are positional, so every sample gets one; an untrimmed sample keeps all of it.
+      // 86400 (a day) stands for "to the end" where the browser could not measure the file.
+      body.append("trim_starts", sample.region ? sample.region.start.toFixed(3) : "0");
+      body.append("trim_ends", sample.region ? sample.region.end.toFixed(3) : "86400");
+    }
+  }
+  return body;
+}
+
+/** POST with XMLHttpRequest for its upload progress; resolves to the JSON body or rejects with StudioError. */
+function post(url, body, onProgress) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", url);
+    xhr.setRequestHeader("X-CSRFToken", csrfToken());
+    xhr.setRequestHeader("Accept", "application/json");
+    xhr.responseType = "blob";
+    xhr.upload.addEventListener("progress", (event) => {
+      if (event.lengthComputable) onProgress(event.loaded / event.total);
+    });
+    xhr.upload.addEventListener("load", () => onProgress(1));
+    xhr.addEventListener("load", async () => {
+      const response = new Response(xhr.response, { status: xhr.status });
+      if (xhr.status >= 200 && xhr.status < 300) resolve(await response.json());
+      else reject(await errorFrom(response));
+    });
+    xhr.addEventListener("error", () =>
+      reject({ message: "The studio could not be reached. Check the connection and try again.", field: null }),
+    );
+    xhr.send(body);
+  });
+}
+
+async function submit(event) {
+  event.preventDefault();
+  clearErrors();
+  if (recorder && recorder.isRecording()) {
+    showSamplesError("Stop the recording first.");
+    return;
+  }
+  if (!form.elements.namedItem("name").value.trim()) {
+    showError({ field: "name", message: "Give the voice a name." });
+    return;
+  }
+  if (!samples.length) {
+    showError({ field: "file", message: "Add at least one sample: record one, or choose audio files." });
+    return;
+  }
+  const button = $("submit-button");
+  const status = $("submit-status");
+  button.disabled = true;
+  button.textContent = "Uploading…";
+  try {
+    const voice = await post(config.cloneUrl, buildBody(), (fraction) => {
+      button.textContent = fraction < 1 ? `Uploading… ${Math.round(fraction * 100)}%` : "Checking the audio…";
+    });
+    status.textContent = "Cloning started.";
+    if (config.retry) {
+      // The fixed voice replaces the failed attempt.
+      await requestJSON(config.retry.deleteUrl, { method: "DELETE" }).catch(() => {});
+    }
+    window.location.assign(`/voices/${encodeURIComponent(voice.id)}`);
+  } catch (error) {
+    button.disabled = false;
+    button.textContent = "Clone voice";
+    status.textContent = "";
+    showError(error);
+  }
+}
+
+// --- Fixing a failed voice: load its stored samples back into the editor ------------------------------
+
+async function loadRetrySamples() {
+  if (!config.retry) return;
+  for (const stored of config.retry.samples) {
+    try {
+      const response = await fetch(stored.url, { credentials: "same-origin" });
+      if (!response.ok) throw new Error(String(response.status));
+      const blob = await response.blob();
+      addSample(blob, stored.name, "Earlier sample", stored);
+    } catch {
+      showSamplesError(`${stored.name} could not be loaded again; add it once more.`);
+    }
+  }
+}
+
+setupRecorder();
+setupUploads();
+recordButton.addEventListener("click", toggleRecording);
+form.elements.tier.addEventListener("change", updateTotal);
+form.addEventListener("submit", submit);
+updateList();
+loadRetrySamples();

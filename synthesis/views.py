@@ -1,0 +1,158 @@
+"""The speech pages: generate (single or batch), the history, and deleting a generation.
+
+The generate form posts here and gets the job back (as JSON when the page's script sends it), then the
+script follows the job over ``ws/jobs/<id>/``. Batches go to the JSON API (POST /v1/speech/batch).
+Every state change is a call to synthesis.speech.
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods, require_POST
+
+from studio.errors import NotFound, StudioError
+from synthesis import speech as services
+from synthesis.engines.base import EMOTIONS
+from synthesis.jobs import job_payload
+from synthesis.models import Speech
+from synthesis.output import OUTPUT_FORMATS, OUTPUT_RATES
+from voices.models import Voice
+from voices.selectors import voice_get, voices_visible_to
+
+HISTORY_PAGE_SIZE = 20
+RECENT_ON_SPEECH_PAGE = 8
+# Service error fields → the form field the message belongs next to.
+ERROR_FIELDS = {"voice_id": "voice", "output_format": "output_format", "sample_rate": "sample_rate"}
+
+
+def _voice_choices(user) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Usable voices grouped as the select shows them: mine, built-in, shared."""
+    voices = voices_visible_to(user).filter(status=Voice.Status.AVAILABLE).order_by("name")
+    groups: dict[str, list[tuple[str, str]]] = {"My voices": [], "Built-in": [], "Shared": []}
+    for voice in voices:
+        label = voice.name
+        if voice.owner_id == user.pk:
+            group = "My voices"
+            if voice.verification != Voice.Verification.VERIFIED:
+                label += " (consent needed)"
+        else:
+            group = "Built-in" if voice.is_built_in else "Shared"
+        groups[group].append((voice.id, label))
+    return [(name, choices) for name, choices in groups.items() if choices]
+
+
+class SpeechForm(forms.Form):
+    voice = forms.ChoiceField()
+    text = forms.CharField(max_length=services.MAX_TEXT_CHARS, widget=forms.Textarea(attrs={"rows": 6}))
+    emotion = forms.ChoiceField(choices=[(e, e.capitalize()) for e in EMOTIONS], initial="neutral")
+    speed = forms.FloatField(min_value=0.5, max_value=2.0, initial=1.0)
+    pitch = forms.FloatField(min_value=-12, max_value=12, initial=0)
+    output_format = forms.ChoiceField(
+        label="Format", choices=[(f, f.upper()) for f in OUTPUT_FORMATS], initial="mp3"
+    )
+    sample_rate = forms.TypedChoiceField(
+        coerce=int, choices=[(r, f"{r / 1000:g} kHz") for r in OUTPUT_RATES], initial=44100
+    )
+
+    def __init__(self, *args, user, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["voice"].choices = _voice_choices(user)
+
+    def params(self) -> services.SpeechParams:
+        data = self.cleaned_data
+        return services.SpeechParams(
+            text=data["text"], emotion=data["emotion"], speed=data["speed"], pitch=data["pitch"],
+            output_format=data["output_format"], sample_rate=data["sample_rate"],
+        )  # fmt: skip
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def _recent(user, *, voice_id: str = "", limit: int | None = None):
+    speeches = Speech.objects.filter(owner=user).select_related("voice").order_by("-created_at")
+    if voice_id:
+        speeches = speeches.filter(voice_id=voice_id)
+    return speeches[:limit] if limit else speeches
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def speech_page(request: HttpRequest) -> HttpResponse:
+    initial = {"voice": request.GET.get("voice", "")}
+    form = SpeechForm(request.POST if request.method == "POST" else None, user=request.user, initial=initial)
+    if request.method == "POST":
+        job = _generate(request, form)
+        if job is not None:
+            if _wants_json(request):
+                return JsonResponse({"job": job_payload(job)}, status=HTTPStatus.ACCEPTED)
+            messages.success(request, "Generating… it appears in the history when it is ready.")
+            return redirect("history")
+        if _wants_json(request):
+            return JsonResponse({"errors": form.errors.get_json_data()}, status=HTTPStatus.BAD_REQUEST)
+    return render(
+        request,
+        "synthesis/speech.html",
+        {
+            "section": "speech",
+            "form": form,
+            "speeches": _recent(request.user, limit=RECENT_ON_SPEECH_PAGE),
+            "max_chars": services.MAX_TEXT_CHARS,
+            "max_batch": services.MAX_BATCH_TEXTS,
+        },
+        status=HTTPStatus.BAD_REQUEST if form.errors else HTTPStatus.OK,
+    )
+
+
+def _generate(request: HttpRequest, form: SpeechForm):
+    if not form.is_valid():
+        return None
+    try:
+        voice = voice_get(request.user, form.cleaned_data["voice"])
+        return services.speech_request(owner=request.user, voice=voice, params=form.params())
+    except StudioError as exc:
+        field = ERROR_FIELDS.get(exc.field or "", exc.field)
+        form.add_error(field if field in form.fields else None, exc.message)
+        return None
+
+
+@login_required
+def history(request: HttpRequest) -> HttpResponse:
+    voice_id = request.GET.get("voice", "")
+    speeches = _recent(request.user, voice_id=voice_id)
+    page = Paginator(speeches, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"section": "history", "page": page, "speeches": page.object_list, "voice_id": voice_id}
+    if request.GET.get("partial"):
+        # The speech page refreshes its list of recent generations with this fragment.
+        context["speeches"] = _recent(request.user, limit=RECENT_ON_SPEECH_PAGE)
+        context["next"] = reverse("speech-page")
+        return render(request, "synthesis/_speech_list.html", context)
+    used = Speech.objects.filter(owner=request.user).exclude(voice=None).values_list("voice_id", flat=True)
+    context["voices"] = Voice.objects.filter(pk__in=used).order_by("name")
+    context["next"] = request.get_full_path()
+    return render(request, "synthesis/history.html", context)
+
+
+@login_required
+@require_POST
+def speech_delete(request: HttpRequest, speech_id: str) -> HttpResponse:
+    try:
+        speech = services.speech_get(request.user, speech_id)
+    except NotFound:
+        raise Http404("No such generation.") from None
+    services.speech_delete(speech=speech)
+    messages.success(request, "The generation was deleted.")
+    next_url = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, require_https=request.is_secure()):
+        next_url = reverse("history")
+    return redirect(next_url)
