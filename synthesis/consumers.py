@@ -27,12 +27,15 @@ class JobConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
         job_id = self.scope["url_route"]["kwargs"]["job_id"]
-        snapshot = await self._snapshot(job_id, user)
-        if snapshot is None:
-            await self.close(code=CLOSE_NOT_FOUND)
-            return
+        # Join before reading the snapshot: an event published in between (the final one, say) then
+        # arrives after the snapshot, instead of never. A client may see an event twice, never miss one.
         self.group = job_group(job_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
+        snapshot = await self._snapshot(job_id, user)
+        if snapshot is None:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+            await self.close(code=CLOSE_NOT_FOUND)
+            return
         await self.accept()
         await self.send_json({"event": "snapshot", "job": snapshot})
         if snapshot["status"] in Job.FINAL:
@@ -48,7 +51,9 @@ class JobConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
     async def job_event(self, message: dict) -> None:
-        await self.send_json({"event": message["event"], "job": message["job"]})
+        await self.send_json(
+            {"event": message["event"], "job": message["job"], "sent_at": message.get("sent_at")}
+        )
 
 
 class VoiceConsumer(JobConsumer):
@@ -60,12 +65,13 @@ class VoiceConsumer(JobConsumer):
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
         voice_id = self.scope["url_route"]["kwargs"]["voice_id"]
+        self.group = voice_group(voice_id)  # joined before the snapshot, as in JobConsumer
+        await self.channel_layer.group_add(self.group, self.channel_name)
         snapshot = await self._voice_snapshot(voice_id, user)
         if snapshot is None:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
             await self.close(code=CLOSE_NOT_FOUND)
             return
-        self.group = voice_group(voice_id)
-        await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
         await self.send_json({"event": "snapshot", **snapshot})
 
