@@ -8,6 +8,6 @@ class ApiKeyCreateForm(forms.Form):
         max_length=100,
         required=False,
         label="Key name",
-        help_text="Where it is used, e.g. “laptop” or “CI”. Optional.",
+        help_text="Where it is used, e.g. “laptop” or “CI”.",
         widget=forms.TextInput(attrs={"autocomplete": "off", "placeholder": "e.g. render server"}),
     )

@@ -38,6 +38,7 @@ export async function errorFrom(response) {
   const messages = {
     403: "You are signed out or not allowed to do this. Reload the page and sign in again.",
     413: "The upload is too large for the server.",
+    500: "Something went wrong on the server. Try again; if it keeps happening, tell the administrator.",
     502: "The studio is not reachable right now. Try again in a moment.",
   };
   return new StudioError(response.status, { message: messages[response.status] || `The server answered ${response.status}.` });

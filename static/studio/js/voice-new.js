@@ -211,6 +211,7 @@ function setupRecorder() {
   });
   recorder.on("record-end", (blob) => {
     recordings += 1;
+    ws.empty(); // the recording moves down to the samples list
     stopMeter();
     recorder.stopMic();
     setRecordingState(false);

@@ -1,0 +1,125 @@
+"""Browser tests: Playwright driving Debian's Chromium (never ``playwright install``) against a real
+``python manage.py studio`` on a free port, with a fake microphone that plays espeak-ng speech.
+
+Every process a fixture starts is killed at teardown. Screenshots go to test-artifacts/screenshots/.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bench import servers
+
+
+CHROMIUM = "/usr/bin/chromium"
+ADMIN_PASSWORD = "browser-admin-password"
+SCREENSHOTS = servers.REPO_ROOT / "test-artifacts" / "screenshots"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+# About 15 s of speech: enough for the instant tier (10 s) on its own.
+MIC_TEXT = (
+    "Good morning everyone, and welcome to the studio. Today we are going to record a few sentences so that "
+    "the computer can learn how my voice sounds. I will speak clearly and calmly, at my usual pace, and I "
+    "will try not to rush through the words. Thank you for listening."
+)
+UPLOAD_TEXT = (
+    "The quick brown fox jumps over the lazy dog. I enjoy long walks when the weather is warm, and on rainy "
+    "days I read a good book by the window, with a cup of tea."
+)
+
+
+def _espeak_wav(text: str, path: Path, *, rate: int) -> Path:
+    """Speech by espeak-ng, as mono 16-bit WAV at ``rate`` (the fake capture device wants 48 kHz)."""
+    raw = path.with_suffix(".espeak.wav")
+    subprocess.run(["espeak-ng", "-v", "en-us+m3", "-s", "150", "-w", str(raw), text], check=True)
+    subprocess.run(["sox", str(raw), "-r", str(rate), "-c", "1", "-b", "16", str(path)], check=True)
+    raw.unlink()
+    return path
+
+
+@pytest.fixture(scope="session")
+def audio_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if not shutil.which("espeak-ng") or not shutil.which("sox"):
+        pytest.skip("espeak-ng and sox are needed for the browser tests (scripts/test installs them)")
+    return tmp_path_factory.mktemp("audio")
+
+
+@pytest.fixture(scope="session")
+def mic_wav(audio_dir: Path) -> Path:
+    return _espeak_wav(MIC_TEXT, audio_dir / "microphone.wav", rate=48000)
+
+
+@pytest.fixture(scope="session")
+def upload_wav(audio_dir: Path) -> Path:
+    return _espeak_wav(UPLOAD_TEXT, audio_dir / "second-take.wav", rate=22050)
+
+
+@pytest.fixture(scope="session")
+def studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[servers.Studio]:
+    root = tmp_path_factory.mktemp("browser-studio")
+    env = servers.embedded_env(root / "data", admin_password=ADMIN_PASSWORD)
+    studio = servers.studio_embedded_start(env, root / "logs")
+    yield studio
+    studio.kill()
+
+
+@pytest.fixture(scope="session")
+def browser(mic_wav: Path) -> Iterator:
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is needed for the browser tests (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                *CHROMIUM_ARGS,
+                "--use-fake-ui-for-media-stream",
+                "--use-fake-device-for-media-stream",
+                f"--use-file-for-fake-audio-capture={mic_wav}",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, studio: servers.Studio) -> Iterator:
+    context = browser.new_context(base_url=studio.base_url, viewport={"width": 1280, "height": 900})
+    context.grant_permissions(["microphone"], origin=studio.base_url)
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.js_errors = errors
+    yield page
+    context.close()
+
+
+def sign_in(page, username: str = "admin", password: str = ADMIN_PASSWORD) -> None:
+    page.goto("/login")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/")
+
+
+def screenshot(page, name: str, *, full_page: bool = True) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.evaluate("window.scrollTo(0, 0)")  # the sticky header belongs at the top of a full-page shot
+    page.screenshot(path=str(path), full_page=full_page)
+    return path

@@ -1,0 +1,227 @@
+"""The browser studio end to end: record and clone a voice, generate speech, errors, the admin widget."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import screenshot, sign_in
+
+pytestmark = pytest.mark.slow
+
+BUILT_IN_ID = "voice_builtin_joe"
+CLONE_TIMEOUT = 240  # seconds, on a busy 2-core machine
+
+
+def record(page, seconds: float) -> None:
+    """Record from the fake microphone (espeak-ng speech) for about ``seconds``."""
+    button = page.locator("#record-button")
+    button.click()
+    expect(button).to_have_attribute("aria-pressed", "true")
+    page.wait_for_function(
+        "s => { const [m, x] = document.getElementById('record-timer').textContent.split(':');"
+        " return Number(m) * 60 + Number(x) >= s; }",
+        arg=int(seconds),
+        timeout=(seconds + 15) * 1000,
+    )
+    button.click()
+    expect(button).to_have_attribute("aria-pressed", "false")
+
+
+def sample_duration(sample) -> float:
+    expect(sample).to_have_attribute("data-duration", re.compile(r"\d"))
+    return float(sample.get_attribute("data-duration"))
+
+
+def drag_region_start(page, sample, fraction: float) -> None:
+    """Drag the left edge of the sample's region (inside wavesurfer's shadow DOM) by ``fraction`` of the wave."""
+    wave = sample.locator("[data-wave]").bounding_box()
+    handle = sample.locator('[part~="region-handle-left"]').bounding_box()
+    x, y = handle["x"] + handle["width"] / 2, handle["y"] + handle["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    for step in range(1, 11):
+        page.mouse.move(x + wave["width"] * fraction * step / 10, y)
+    page.mouse.up()
+
+
+def progress_states(page, timeout: float) -> list[dict]:
+    """Every distinct state the progress card shows, until the page reloads into the finished voice."""
+    states: list[dict] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            state = page.evaluate(
+                """() => {
+                    const card = document.getElementById('clone-progress');
+                    const voice = document.getElementById('voice');
+                    return {voice: voice && voice.dataset.status, card: card && {...card.dataset,
+                            width: card.querySelector('.progress-bar__fill').style.width}};
+                }"""
+            )
+        except Exception:  # the page is reloading
+            time.sleep(0.1)
+            continue
+        if state["card"] and (not states or states[-1] != state["card"]):
+            states.append(state["card"])
+            if len(states) == 3:
+                screenshot(page, "03-cloning-progress")
+        if state["voice"] in ("AVAILABLE", "FAILED") and not state["card"]:
+            return states
+        if state["card"] and state["card"].get("status") == "FAILED":
+            return states
+        time.sleep(0.1)
+    raise AssertionError(f"cloning did not finish in {timeout} s; states seen: {states}")
+
+
+def test_record_trim_upload_and_clone_a_voice(page, upload_wav):
+    sign_in(page)
+    screenshot(page, "01-library")
+    page.get_by_role("link", name="New voice").first.click()
+    page.get_by_label("Name").fill("Browser voice")
+
+    record(page, 6)
+    recorded = page.locator(".sample").nth(0)
+    assert sample_duration(recorded) > 4
+    expect(recorded.locator(".player")).to_have_class(re.compile("is-ready"))
+
+    drag_region_start(page, recorded, 0.15)
+    expect(recorded.locator("[data-trim]")).to_contain_text("Keeping")
+    assert float(recorded.get_attribute("data-trim-start")) > 0.4
+
+    page.locator("#file-input").set_input_files(str(upload_wav))
+    uploaded = page.locator(".sample").nth(1)
+    assert sample_duration(uploaded) > 8
+    uploaded.locator("[data-emotion]").select_option("calm")
+    expect(page.locator("#total")).to_have_class(re.compile("is-enough"))
+    screenshot(page, "02-new-voice")
+
+    page.get_by_role("button", name="Clone voice").click()
+    page.wait_for_url(re.compile(r"/voices/voice_"))
+    states = progress_states(page, CLONE_TIMEOUT)
+
+    running = [s for s in states if s.get("status") == "RUNNING" and 0 < float(s["percent"]) < 100]
+    steps = list(dict.fromkeys(s["step"] for s in running))
+    assert len(steps) >= 2, states
+    percents = [float(s["percent"]) for s in running]
+    assert percents == sorted(percents), states
+    expect(page.locator("#voice")).to_have_attribute("data-status", "AVAILABLE", timeout=30_000)
+    gauge = page.locator("[data-similarity]")
+    assert 0 < float(gauge.get_attribute("data-similarity")) <= 1
+    expect(page.locator("#preview-player")).to_have_class(re.compile("is-ready"))
+    expect(page.locator(".sample-list li")).to_have_count(2)
+    screenshot(page, "04-voice-page")
+    assert page.js_errors == []
+
+
+def test_generate_speech_with_emotion_speed_and_pitch(page):
+    sign_in(page)
+    page.goto("/speech")
+    page.get_by_label("Voice").select_option(BUILT_IN_ID)
+    page.get_by_label("Text").fill("Hello from the studio. This sentence is spoken a little faster and higher.")
+    page.get_by_label("Emotion").select_option("happy")
+    speed = page.get_by_label("Speed")
+    speed.focus()
+    for _ in range(10):  # 1.0 → 1.5 in steps of 0.05, with the keyboard
+        speed.press("ArrowRight")
+    pitch = page.get_by_label("Pitch")
+    pitch.focus()
+    for _ in range(3):
+        pitch.press("ArrowRight")
+    expect(page.locator("#speed-value")).to_have_text("1.5×")
+    expect(page.locator("#pitch-value")).to_have_text("+3 st")
+    page.get_by_label("Format").select_option("ogg")
+    page.get_by_label("Sample rate").select_option("22050")
+    screenshot(page, "05-speech-form")
+
+    page.get_by_role("button", name="Generate", exact=True).click()
+    player = page.locator("#result-player")
+    expect(player).to_have_class(re.compile("is-ready"), timeout=120_000)
+    assert float(player.get_attribute("data-duration")) > 0.5
+    expect(page.locator("[data-result-meta]")).to_contain_text("happy")
+    screenshot(page, "06-speech-result")
+
+    with page.expect_download() as download_info:
+        page.locator("#download-link").click()
+    download = download_info.value
+    assert download.suggested_filename.endswith(".ogg")
+    with open(download.path(), "rb") as handle:
+        assert handle.read(4) == b"OggS"
+    expect(page.locator("#recent .speech-item").first).to_contain_text("This sentence is spoken")
+    assert page.js_errors == []
+
+
+def test_a_two_second_recording_is_too_short(page):
+    sign_in(page)
+    page.goto("/voices/new")
+    page.get_by_label("Name").fill("Too short")
+    record(page, 2)
+    sample_duration(page.locator(".sample").nth(0))
+    page.get_by_role("button", name="Clone voice").click()
+
+    error = page.locator("#samples-error")
+    expect(error).to_be_visible(timeout=30_000)
+    expect(error).to_contain_text(re.compile(r"Only [\d.]+ s of speech found; the instant tier needs at least 10 s"))
+    # Next to the samples: inside the samples panel, right below the list.
+    assert page.locator("#samples-panel #samples-error").count() == 1
+    expect(page.get_by_role("button", name="Clone voice")).to_be_enabled()
+    screenshot(page, "07-too-short")
+
+
+def test_admin_shows_the_waveform_widget_for_a_sample(page, upload_wav):
+    sign_in(page)
+    page.goto("/admin/voices/voicesample/add/")
+    page.locator("#id_voice").fill(BUILT_IN_ID)
+    page.locator("#id_file").set_input_files(str(upload_wav))
+    page.locator("#id_original_name").fill("admin-upload.wav")
+    page.get_by_role("button", name="Save and continue editing").click()
+
+    widget = page.locator(".waveform-widget")
+    expect(widget).to_have_count(1)
+    expect(widget).to_have_class(re.compile("is-ready"))
+    assert float(widget.get_attribute("data-duration")) > 5
+    widget.locator("[data-play]").click()
+    expect(widget.locator("[data-play]")).to_have_text("❚❚")
+    screenshot(page, "08-admin-sample")
+    assert page.js_errors == []
+
+
+def test_every_page_renders_on_desktop_and_phone(page):
+    page.goto("/voices/new")
+    expect(page).to_have_url(re.compile(r"/login\?next=/voices/new"))
+    screenshot(page, "00-sign-in")
+    sign_in(page)
+
+    pages = {
+        "library": "/",
+        "new-voice": "/voices/new",
+        "built-in-voice": f"/voices/{BUILT_IN_ID}",
+        "speech": "/speech",
+        "history": "/history",
+    }
+    for width, height, suffix in [(1280, 900, "desktop"), (390, 844, "phone")]:
+        page.set_viewport_size({"width": width, "height": height})
+        for name, url in pages.items():
+            page.goto(url)
+            expect(page.locator("h1")).to_be_visible()
+            # Nothing may stick out sideways (the page scrolls only vertically).
+            assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), (name, suffix)
+            screenshot(page, f"10-{name}-{suffix}")
+
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto("/keys")
+    page.get_by_label("Key name").fill("render server")
+    page.get_by_role("button", name="Create key").click()
+    raw_key = page.locator("#raw-key").inner_text()
+    assert raw_key.startswith("vs_")
+    screenshot(page, "11-keys-created")
+    page.get_by_role("button", name="Revoke key render server").click()
+    page.locator("#confirm-dialog").get_by_role("button", name="Revoke").click()
+    expect(page.locator(".alert--success")).to_contain_text("was revoked")
+    expect(page.locator("tr.is-revoked")).to_have_count(1)
+    page.goto("/keys")
+    assert raw_key not in page.content()
+    assert page.js_errors == []
