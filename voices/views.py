@@ -63,9 +63,13 @@ def voice_library(request: HttpRequest) -> HttpResponse:
     all_voices = selectors.voices_visible_to(request.user)
     form = VoiceFilterForm(request.GET)
     filters = form.cleaned_data if form.is_valid() else {}
-    voices = _filtered(all_voices, request.user, filters).select_related("owner").order_by(
-        # Own voices first, then built-in, then shared; newest first within each.
-        "-created_at"
+    voices = (
+        _filtered(all_voices, request.user, filters)
+        .select_related("owner")
+        .order_by(
+            # Own voices first, then built-in, then shared; newest first within each.
+            "-created_at"
+        )
     )
     voices = sorted(voices, key=lambda v: (v.owner_id != request.user.pk, not v.is_built_in))
     for voice in voices:
@@ -111,7 +115,12 @@ def voice_new(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "voices/new.html",
-        {"section": "voices", "form": VoiceNewForm(initial=initial or None), "config": config, "retry": retry},
+        {
+            "section": "voices",
+            "form": VoiceNewForm(initial=initial or None),
+            "config": config,
+            "retry": retry,
+        },
     )
 
 
@@ -185,7 +194,9 @@ def _detail_context(request: HttpRequest, voice: Voice, form: VoiceEditForm | No
         "analysis": analysis,
         "similarity_percent": None if similarity is None else round(similarity * 100),
         "language_name": LANGUAGE_NAMES.get(voice.language, voice.language),
-        "detected_language_name": LANGUAGE_NAMES.get(analysis.get("language_detected", ""), analysis.get("language_detected", "")),
+        "detected_language_name": LANGUAGE_NAMES.get(
+            analysis.get("language_detected", ""), analysis.get("language_detected", "")
+        ),
         "tier_label": TIER_LABELS.get(voice.tier, voice.tier),
         "in_progress": voice.status in (Voice.Status.PENDING, Voice.Status.PROCESSING),
         "clone_steps": [name for name, _ in CLONE_STEPS],

@@ -15,7 +15,6 @@ import pytest
 
 from bench import servers
 
-
 CHROMIUM = "/usr/bin/chromium"
 ADMIN_PASSWORD = "browser-admin-password"
 SCREENSHOTS = servers.REPO_ROOT / "test-artifacts" / "screenshots"

@@ -121,7 +121,9 @@ def test_generate_speech_with_emotion_speed_and_pitch(page):
     sign_in(page)
     page.goto("/speech")
     page.get_by_label("Voice").select_option(BUILT_IN_ID)
-    page.get_by_label("Text").fill("Hello from the studio. This sentence is spoken a little faster and higher.")
+    page.get_by_label("Text").fill(
+        "Hello from the studio. This sentence is spoken a little faster and higher."
+    )
     page.get_by_label("Emotion").select_option("happy")
     speed = page.get_by_label("Speed")
     speed.focus()
@@ -164,7 +166,9 @@ def test_a_two_second_recording_is_too_short(page):
 
     error = page.locator("#samples-error")
     expect(error).to_be_visible(timeout=30_000)
-    expect(error).to_contain_text(re.compile(r"Only [\d.]+ s of speech found; the instant tier needs at least 10 s"))
+    expect(error).to_contain_text(
+        re.compile(r"Only [\d.]+ s of speech found; the instant tier needs at least 10 s")
+    )
     # Next to the samples: inside the samples panel, right below the list.
     assert page.locator("#samples-panel #samples-error").count() == 1
     expect(page.get_by_role("button", name="Clone voice")).to_be_enabled()

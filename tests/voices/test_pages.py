@@ -137,7 +137,9 @@ def test_other_users_private_voice_is_not_found(alice_client, other_user, make_v
 def test_shared_and_built_in_voices_are_read_only(alice_client, other_user, make_voice):
     page = alice_client.get(f"/voices/{BUILT_IN_ID}").content.decode()
     assert 'id="edit"' not in page
-    assert alice_client.post(f"/voices/{BUILT_IN_ID}", {"name": "Renamed"}).status_code == HTTPStatus.FORBIDDEN
+    assert (
+        alice_client.post(f"/voices/{BUILT_IN_ID}", {"name": "Renamed"}).status_code == HTTPStatus.FORBIDDEN
+    )
     assert alice_client.post(f"/voices/{BUILT_IN_ID}/delete").status_code == HTTPStatus.FORBIDDEN
     assert Voice.objects.get(pk=BUILT_IN_ID).name == "Joe (studio base voice)"
 
