@@ -1,0 +1,281 @@
+"""Measure the numbers behind voices/consent.py's thresholds and synthesis/audio/watermark.py's claims.
+
+    python bench/consent_calibration.py              # consent: WER and cosine distributions
+    python bench/consent_calibration.py watermark    # watermark: timings, confidences, SNR
+
+Speakers are offline synthetic voices (flite, espeak-ng) and sox-transformed copies of them, because
+no recordings of real people ship with the project. Each speaker reads three sample sentences (the
+"voice samples"), the consent phrase with its code, the phrase with a stale code, and a different
+sentence. Needs the Debian packages flite, espeak-ng and sox.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "studio.settings")
+
+
+@dataclass(frozen=True)
+class Speaker:
+    name: str
+    synth: str  # "flite" or "espeak-ng"
+    voice: str
+    sox_effects: tuple[str, ...] = ()
+
+
+# Four flite voices, four espeak-ng voices, and four pitch/formant-shifted flite copies (sox `pitch`
+# moves formants with the pitch, so a 4-5 semitone shift sounds like another person).
+SPEAKERS = (
+    Speaker("flite-kal", "flite", "kal"),
+    Speaker("flite-awb", "flite", "awb"),
+    Speaker("flite-rms", "flite", "rms"),
+    Speaker("flite-slt", "flite", "slt"),
+    Speaker("espeak-us", "espeak-ng", "en-us"),
+    Speaker("espeak-us-f2", "espeak-ng", "en-us+f2"),
+    Speaker("espeak-rp-m7", "espeak-ng", "en-gb-x-rp+m7"),
+    Speaker("espeak-klatt4", "espeak-ng", "en-us+klatt4"),
+    Speaker("awb-low", "flite", "awb", ("pitch", "-500")),
+    Speaker("kal-low", "flite", "kal", ("pitch", "-400")),
+    Speaker("slt-high", "flite", "slt", ("pitch", "400")),
+    Speaker("rms-high", "flite", "rms", ("pitch", "500")),
+)
+
+# Pairs left out of the "different speaker" set on purpose, measured and printed for the record:
+# espeak-ng's accents of its one default voice are one synthetic person to the d-vector model, and
+# a 2-semitone shift is the same person speaking a little higher.
+BORDERLINE_PAIRS = (
+    (Speaker("espeak-us", "espeak-ng", "en-us"), Speaker("espeak-scotland", "espeak-ng", "en-gb-scotland")),
+    (Speaker("espeak-us", "espeak-ng", "en-us"), Speaker("espeak-caribbean", "espeak-ng", "en-029")),
+    (Speaker("flite-awb", "flite", "awb"), Speaker("awb-+2st", "flite", "awb", ("pitch", "200"))),
+)
+
+SAMPLE_SENTENCES = (
+    "The morning train was late again, so I walked along the river and watched the boats go by.",
+    "Please remember to water the plants on the balcony while I am away next week.",
+    "Our team finished the project two days early, and everyone celebrated with pizza.",
+)
+OTHER_SENTENCE = "I would like to order a large coffee with oat milk and a blueberry muffin, please."
+SPEAKER_NAME = "Jane Doe"
+CODE = "4719"
+STALE_CODE = "8206"
+
+
+def synthesize(speaker: Speaker, text: str) -> tuple[np.ndarray, int]:
+    """Mono float32 speech from an offline synthesiser, through sox effects if any."""
+    import soundfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        raw, out = Path(tmp, "raw.wav"), Path(tmp, "out.wav")
+        if speaker.synth == "flite":
+            subprocess.run(["flite", "-voice", speaker.voice, "-t", text, "-o", str(raw)], check=True)
+        else:
+            subprocess.run(["espeak-ng", "-v", speaker.voice, "-w", str(raw), text], check=True)
+        if speaker.sox_effects:
+            subprocess.run(["sox", str(raw), str(out), *speaker.sox_effects], check=True)
+            raw = out
+        samples, rate = soundfile.read(raw, dtype="float32")
+    return samples, rate
+
+
+def embedding_of(samples: np.ndarray, rate: int) -> np.ndarray:
+    # The same preparation consent verification applies to the clip: speech only, pauses shortened.
+    from synthesis.audio import embedding, speech_activity
+
+    speech = speech_activity.keep_speech(samples, rate, speech_activity.speech_segments(samples, rate))
+    return embedding.speaker_embedding(speech, rate)
+
+
+def describe(values: list[float]) -> str:
+    array = np.asarray(values)
+    return (
+        f"n={array.size:3d}  min {array.min():.3f}  p5 {np.percentile(array, 5):.3f}  "
+        f"median {np.median(array):.3f}  p95 {np.percentile(array, 95):.3f}  max {array.max():.3f}"
+    )
+
+
+# --- consent ---------------------------------------------------------------------------------------
+
+
+def calibrate_consent() -> None:
+    from voices import consent
+
+    phrase = consent.consent_phrase(SPEAKER_NAME, CODE)
+    stale = consent.consent_phrase(SPEAKER_NAME, STALE_CODE)
+    print(f"phrase: {phrase!r}\n")
+    references: dict[str, list[np.ndarray]] = {}
+    clips: dict[str, dict[str, tuple[np.ndarray, int]]] = {}
+    for speaker in SPEAKERS:
+        references[speaker.name] = [embedding_of(*synthesize(speaker, text)) for text in SAMPLE_SENTENCES]
+        clips[speaker.name] = {
+            "right": synthesize(speaker, phrase),
+            "stale code": synthesize(speaker, stale),
+            "other text": synthesize(speaker, OTHER_SENTENCE),
+            "refusal": synthesize(speaker, phrase.replace("agree", "do not agree")),
+        }
+    same, other, right_wer, other_wer = _measure(consent, phrase, references, clips)
+    _report(consent, same, other, right_wer, other_wer)
+    _report_borderline(phrase)
+    _run_verifications(consent, phrase, references, clips)
+
+
+def _report_borderline(phrase: str) -> None:
+    print("borderline pairs (not in the sets above): cosine of B's consent clip to A's samples")
+    for a, b in BORDERLINE_PAIRS:
+        refs = [embedding_of(*synthesize(a, text)) for text in SAMPLE_SENTENCES]
+        print(f"  {a.name} ← {b.name}: {_cosine_to_mean(embedding_of(*synthesize(b, phrase)), refs):.3f}")
+
+
+def _measure(consent, phrase, references, clips):  # noqa: ANN001, ANN202 - a bench script
+    from synthesis.audio import asr
+
+    same: list[float] = []
+    other: list[tuple[float, str, str]] = []
+    right_wer: list[float] = []
+    other_wer: list[float] = []
+    for name, by_kind in clips.items():
+        clip_embedding = embedding_of(*by_kind["right"])
+        for ref_name, refs in references.items():
+            cos = _cosine_to_mean(clip_embedding, refs)
+            (same.append(cos) if ref_name == name else other.append((cos, name, ref_name)))
+        heard = asr.transcribe(*by_kind["right"], language="en").text
+        right_wer.append(consent.phrase_error_rate(phrase, heard))
+        print(f"{name:14s} heard {heard!r}  WER {right_wer[-1]:.2f}  code {consent.code_heard(CODE, heard)}")
+        heard_other = asr.transcribe(*by_kind["other text"], language="en").text
+        other_wer.append(consent.phrase_error_rate(phrase, heard_other))
+    return same, other, right_wer, other_wer
+
+
+def _cosine_to_mean(embedding: np.ndarray, references: list[np.ndarray]) -> float:
+    from synthesis.audio.embedding import cosine
+
+    stacked = np.stack(references)
+    return cosine(embedding, stacked.mean(axis=0))
+
+
+def _report(consent, same, other, right_wer, other_wer) -> None:  # noqa: ANN001
+    print("\ncosine, consent clip vs mean of the speaker's samples")
+    print(f"  same speaker       {describe(same)}")
+    print(f"  different speaker  {describe([c for c, _a, _b in other])}")
+    print("  closest different pairs:", ", ".join(f"{a}→{b} {c:.3f}" for c, a, b in sorted(other)[-5:]))
+    print("WER against the phrase (name as a free slot)")
+    print(f"  right phrase       {describe(right_wer)}")
+    print(f"  another sentence   {describe(other_wer)}")
+    print(
+        f"\nthresholds in voices/consent.py: MAX_WER {consent.MAX_WER}, MIN_SIMILARITY {consent.MIN_SIMILARITY}"
+    )
+    print(
+        f"  margins: similarity {min(same) - consent.MIN_SIMILARITY:+.3f} above / "
+        f"{consent.MIN_SIMILARITY - max(c for c, _a, _b in other):+.3f} below; "
+        f"WER {consent.MAX_WER - max(right_wer):+.3f} / {min(other_wer) - consent.MAX_WER:+.3f}"
+    )
+
+
+def _run_verifications(consent, phrase, references, clips) -> None:  # noqa: ANN001
+    """The four cases (and two more ways to be wrong) end to end through verify_consent."""
+    names = list(clips)
+    outcomes: dict[str, list[str]] = {
+        case: [] for case in ("right", "other speaker", "stale code", "other text", "refusal")
+    }
+    started = time.perf_counter()
+    for index, name in enumerate(names):
+        impostor = names[(index + 1) % len(names)]
+        cases = {
+            "right": (clips[name]["right"], references[name]),
+            "other speaker": (clips[impostor]["right"], references[name]),
+            "stale code": (clips[name]["stale code"], references[name]),
+            "other text": (clips[name]["other text"], references[name]),
+            "refusal": (clips[name]["refusal"], references[name]),
+        }
+        for case, ((samples, rate), refs) in cases.items():
+            evidence = consent.verify_consent(
+                samples, rate, phrase=phrase, code=CODE, reference_embeddings=refs
+            )
+            outcomes[case].append(evidence.decision)
+            if case == "right" and not evidence.verified:
+                print(f"  {name} was refused: {evidence.reason}")
+    silent = consent.verify_consent(
+        np.zeros(16000 * 5, np.float32),
+        16000,
+        phrase=phrase,
+        code=CODE,
+        reference_embeddings=references[names[0]],
+    )
+    per_call = (time.perf_counter() - started) / (len(outcomes) * len(names) + 1)
+    print(f"\nverify_consent end to end ({per_call:.2f} s per call on this machine)")
+    for case, decisions in outcomes.items():
+        print(f"  {case:14s} " + " ".join(decisions).replace("verified", "V").replace("failed", "F"))
+    print(f"  silence        {silent.decision}: {silent.reason}")
+
+
+# --- watermark -------------------------------------------------------------------------------------
+
+
+def measure_watermark() -> None:
+    from synthesis.audio import codec, watermark
+
+    print("availability:", watermark.availability())
+    started = time.perf_counter()
+    watermark.embed(np.zeros(16000, np.float32) + 1e-3, 16000)
+    print(f"first call (import torch + load model): {time.perf_counter() - started:.2f} s")
+    for speaker in (SPEAKERS[0], SPEAKERS[3], SPEAKERS[4], SPEAKERS[8]):
+        samples, rate = synthesize(speaker, " ".join(SAMPLE_SENTENCES))
+        samples = samples[: rate * 10]
+        _watermark_row(watermark, codec, speaker.name, samples, rate)
+    samples, rate = synthesize(SPEAKERS[4], " ".join(SAMPLE_SENTENCES))
+    _watermark_row(
+        watermark, codec, "espeak-us@48k", codec.resample(samples[: rate * 10], rate, 48000), 48000
+    )
+
+
+def _watermark_row(watermark, codec, label, samples, rate) -> None:  # noqa: ANN001
+    embed_s, marked = _timed(lambda: watermark.embed(samples, rate))
+    detect_s, found = _timed(lambda: watermark.detect(marked, rate))
+    clean = watermark.detect(samples, rate).confidence
+    mp3 = codec.decode(codec.encode(marked, rate, fmt="mp3", bitrate=64000), target_rate=None)
+    after_mp3 = watermark.detect(mp3.samples, mp3.sample_rate).confidence
+    clean_mp3 = codec.decode(codec.encode(samples, rate, fmt="mp3", bitrate=64000), target_rate=None)
+    after_16k = watermark.detect(codec.resample(marked, rate, 16000), 16000).confidence
+    snr = 10 * np.log10(np.sum(samples**2) / np.sum((marked - samples) ** 2))
+    per10 = 10 * rate / samples.size
+    print(
+        f"{label:14s} {samples.size / rate:4.1f} s @ {rate}: embed {embed_s * per10:.2f} s/10 s, "
+        f"detect {detect_s * per10:.2f} s/10 s | marked {found.confidence:.3f}, clean {clean:.3f}, "
+        f"mp3-64k {after_mp3:.3f} (clean mp3 {watermark.detect(clean_mp3.samples, clean_mp3.sample_rate).confidence:.3f}), "
+        f"16 kHz {after_16k:.3f} | SNR {snr:.1f} dB"
+    )
+
+
+def _timed(call):  # noqa: ANN001, ANN202
+    started = time.perf_counter()
+    result = call()
+    return time.perf_counter() - started, result
+
+
+def main() -> None:
+    missing = [tool for tool in ("flite", "espeak-ng", "sox") if shutil.which(tool) is None]
+    if missing:
+        sys.exit(f"missing Debian packages: {', '.join(missing)} (apt-get install -y {' '.join(missing)})")
+    import django
+
+    django.setup()
+    logging.getLogger("faster_whisper").setLevel(logging.WARNING)  # one INFO line per transcription
+    if sys.argv[1:] == ["watermark"]:
+        measure_watermark()
+    else:
+        calibrate_consent()
+
+
+if __name__ == "__main__":
+    main()

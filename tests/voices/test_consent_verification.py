@@ -1,0 +1,206 @@
+"""Consent verification on real speech (flite voices as speakers), plus the text rules it relies on.
+
+The audio cases are the four the product promises: the speaker reading the phrase passes; the same
+speaker saying something else, another speaker reading the phrase, and silence all fail.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from studio.errors import InvalidInput
+from voices import consent
+
+CODE = "4719"
+PHRASE = consent.consent_phrase("Jane Doe", CODE)
+SAMPLE_SENTENCES = (
+    "The morning train was late again, so I walked along the river and watched the boats go by.",
+    "Please remember to water the plants on the balcony while I am away next week.",
+)
+
+needs_flite = pytest.mark.skipif(
+    shutil.which("flite") is None, reason="flite is not installed (apt-get install flite)"
+)
+
+
+def _flite(voice: str, text: str) -> tuple[np.ndarray, int]:
+    import soundfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp, "speech.wav")
+        subprocess.run(["flite", "-voice", voice, "-t", text, "-o", str(path)], check=True)
+        samples, rate = soundfile.read(path, dtype="float32")
+    return samples, rate
+
+
+def _references(voice: str) -> list[np.ndarray]:
+    from synthesis.audio import embedding, speech_activity
+
+    embeddings = []
+    for text in SAMPLE_SENTENCES:
+        samples, rate = _flite(voice, text)
+        speech = speech_activity.keep_speech(samples, rate, speech_activity.speech_segments(samples, rate))
+        embeddings.append(embedding.speaker_embedding(speech, rate))
+    return embeddings
+
+
+@pytest.fixture(scope="module")
+def jane_samples() -> list[np.ndarray]:
+    return _references("slt")
+
+
+def _verify(clip: tuple[np.ndarray, int], references: list[np.ndarray]) -> consent.ConsentEvidence:
+    samples, rate = clip
+    return consent.verify_consent(samples, rate, phrase=PHRASE, code=CODE, reference_embeddings=references)
+
+
+# --- the four cases, with real audio -----------------------------------------------------------
+
+
+@needs_flite
+def test_the_speaker_reading_the_phrase_is_verified(jane_samples):
+    evidence = _verify(_flite("slt", PHRASE), jane_samples)
+    assert evidence.decision == "verified", evidence.reason
+    assert evidence.digits_ok
+    assert evidence.wer <= evidence.wer_threshold
+    assert evidence.similarity >= evidence.similarity_threshold
+    assert "agree that my voice may be cloned" in evidence.transcript.lower()
+
+
+@needs_flite
+def test_the_same_speaker_saying_something_else_fails(jane_samples):
+    evidence = _verify(
+        _flite("slt", "I would like a large coffee with oat milk and a muffin, please."), jane_samples
+    )
+    assert evidence.decision == "failed"
+    assert evidence.wer > evidence.wer_threshold
+    assert not evidence.digits_ok
+    assert "did not match the consent phrase" in evidence.reason
+    assert evidence.similarity >= evidence.similarity_threshold  # the voice itself was right
+
+
+@needs_flite
+def test_another_speaker_reading_the_phrase_fails(jane_samples):
+    evidence = _verify(_flite("awb", PHRASE), jane_samples)
+    assert evidence.decision == "failed"
+    assert evidence.wer <= evidence.wer_threshold and evidence.digits_ok  # the words were right
+    assert evidence.similarity < evidence.similarity_threshold
+    assert "voice does not match the samples" in evidence.reason
+    assert f"need {evidence.similarity_threshold:.2f}" in evidence.reason
+
+
+def test_silence_fails_without_transcribing(jane_samples):
+    rng = np.random.default_rng(0)
+    for clip in (
+        np.zeros(16000 * 5, np.float32),
+        (0.001 * rng.standard_normal(16000 * 5)).astype(np.float32),
+    ):
+        evidence = _verify((clip, 16000), jane_samples)
+        assert evidence.decision == "failed"
+        assert evidence.reason.startswith("No speech was found")
+        assert evidence.transcript == "" and evidence.similarity is None
+
+
+# --- further ways to get it wrong --------------------------------------------------------------
+
+
+@needs_flite
+def test_an_old_recording_with_another_code_fails(jane_samples):
+    evidence = _verify(_flite("slt", consent.consent_phrase("Jane Doe", "8206")), jane_samples)
+    assert evidence.decision == "failed"
+    assert not evidence.digits_ok
+    assert "code was not heard" in evidence.reason
+
+
+@needs_flite
+def test_saying_the_opposite_fails_though_the_words_almost_match(jane_samples):
+    refusal = PHRASE.replace("agree", "do not agree")
+    evidence = _verify(_flite("slt", refusal), jane_samples)
+    assert evidence.decision == "failed"
+    assert "not" in evidence.negations
+    assert '"not"' in evidence.reason
+
+
+def test_it_needs_samples_to_compare_with():
+    with pytest.raises(InvalidInput):
+        consent.verify_consent(
+            np.zeros(16000, np.float32), 16000, phrase=PHRASE, code=CODE, reference_embeddings=[]
+        )
+
+
+def test_the_evidence_is_stored_as_json(jane_samples):
+    evidence = _verify((np.zeros(16000, np.float32), 16000), jane_samples)
+    stored = json.loads(json.dumps(evidence.as_dict()))
+    assert stored["decision"] == "failed"
+    assert stored["checked_at"].endswith("+00:00")
+    assert set(stored) >= {"transcript", "wer", "digits_ok", "similarity", "similarity_threshold", "reason"}
+
+
+def test_thresholds_follow_the_settings(settings, jane_samples):
+    settings.STUDIO_CONSENT_MIN_SIMILARITY = 0.9
+    settings.STUDIO_CONSENT_MAX_WER = 0.2
+    evidence = _verify((np.zeros(16000, np.float32), 16000), jane_samples)
+    assert (evidence.similarity_threshold, evidence.wer_threshold) == (0.9, 0.2)
+
+
+# --- the phrase and its matching rules -----------------------------------------------------------
+
+
+def test_the_phrase_names_the_speaker_and_spells_out_the_code():
+    phrase = consent.consent_phrase("  Jane   Doe ", "0472", studio_name="Acme Voices")
+    assert phrase == "I, Jane Doe, agree that my voice may be cloned by Acme Voices. Code 0 4 7 2."
+
+
+@pytest.mark.parametrize(
+    "name, code", [("", "1234"), ("Doe, Jane", "1234"), ("Jane", "123"), ("Jane", "12a4")]
+)
+def test_the_phrase_rejects_bad_names_and_codes(name, code):
+    with pytest.raises(InvalidInput):
+        consent.consent_phrase(name, code)
+
+
+def test_codes_are_four_random_digits():
+    codes = {consent.new_consent_code() for _ in range(200)}
+    assert all(len(code) == 4 and code.isdigit() for code in codes)
+    assert len(codes) > 150  # 10,000 possibilities: repeats are rare
+
+
+@pytest.mark.parametrize(
+    "transcript, expected",
+    [
+        ("I, Jane Doe, agree that my voice may be cloned by Voice Studio. Code 4719.", 0.0),
+        ("I, Jayne Dough, agree that my voice may be cloned by voice studio, code four seven one nine", 0.0),
+        ("Hi, Jane Doe. Agree that my voice may be blown by voices to deal. Code 4719.", 5 / 16),
+        ("I agree. Code 4 7 1 9.", 9 / 16),
+        ("", 1.0),
+    ],
+)
+def test_the_name_is_a_free_slot_in_the_word_error_rate(transcript, expected):
+    assert consent.phrase_error_rate(PHRASE, transcript) == pytest.approx(expected)
+
+
+def test_a_long_insertion_where_the_name_goes_still_counts():
+    padded = "I, Jane Doe and all my friends and family, agree that my voice may be cloned by Voice Studio. Code 4719."
+    assert consent.phrase_error_rate(PHRASE, padded) == pytest.approx(4 / 16)
+
+
+@pytest.mark.parametrize(
+    "transcript, heard",
+    [
+        ("Code 4719.", True),
+        ("code four seven one nine", True),
+        ("Good for 7-1-9.", True),  # Whisper's "four" → "for"
+        ("code 4 7 9 1", False),  # out of order
+        ("code 4 7 1", False),
+        ("I went to the shop for hours", False),  # homophones count only next to digits
+    ],
+)
+def test_the_code_must_be_heard_in_order(transcript, heard):
+    assert consent.code_heard(CODE, transcript) is heard
