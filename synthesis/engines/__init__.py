@@ -11,6 +11,8 @@ from .base import Engine
 # name -> "module:ClassName"; the module is imported on first use.
 ENGINE_PATHS: dict[str, str] = {
     "offline": "synthesis.engines.offline:OfflineEngine",
+    "xtts": "synthesis.engines.xtts:XttsEngine",
+    "openvoice": "synthesis.engines.openvoice:OpenVoiceEngine",
 }
 
 DEFAULT_ENGINE = "offline"
