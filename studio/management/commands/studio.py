@@ -28,6 +28,8 @@ class EmbeddedWorker:
     """A Celery ``WorkController`` in a daemon thread, consuming the in-process broker."""
 
     def __init__(self, queues: list[str]) -> None:
+        from celery.beat import EmbeddedService
+
         from studio.celery import app
 
         self.controller = app.WorkController(
@@ -39,18 +41,24 @@ class EmbeddedWorker:
             without_mingle=True,
             without_gossip=True,
             optimization="fair",
-            beat=True,  # periodic tasks (the retention purge) run in the embedded worker too
             loglevel=logging.WARNING,
         )
         self.thread = threading.Thread(target=self.controller.start, name="celery-embedded", daemon=True)
+        # Periodic tasks (the retention purge) run here too. Beat must be a thread of this process, not
+        # the worker's beat=True (a forked process): the memory:// broker it publishes to is per process,
+        # so a forked beat's tasks never reached this worker, and a killed studio left it orphaned.
+        self.beat = EmbeddedService(app, thread=True)
 
     def start(self) -> None:
         self.thread.start()
+        self.beat.start()
 
     def stop(self) -> None:
+        self.beat.service.stop(wait=False)  # beat notices within a second, while the worker stops
         # Warm shutdown: stop consuming, let the thread pool finish the task in hand, then return.
         self.controller.stop(in_sighandler=False, exitcode=0)
         self.thread.join(WORKER_STOP_TIMEOUT)
+        self.beat.join(5)
 
 
 class Command(BaseCommand):
