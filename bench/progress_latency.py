@@ -62,6 +62,8 @@ def latencies_ms(studio: servers.Studio, jobs: int) -> list[float]:
             raise RuntimeError(f"job {job['id']} ended {events[-1].job['status']}: {events[-1].job['error']}")
         if index:
             measured += [1000 * (event.received_at - event.sent_at) for event in events if event.sent_at]
+    if not measured:
+        raise RuntimeError("no event carried sent_at: the server predates it (synthesis/jobs.py _broadcast)")
     return measured
 
 

@@ -39,6 +39,18 @@ def job_row(env: dict[str, str], job_id: str) -> sqlite3.Row:
         return db.execute("SELECT * FROM synthesis_job WHERE id = ?", [job_id]).fetchone()
 
 
+def child_processes(pid: int) -> list[int]:
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue  # gone meanwhile
+        if parent == pid:
+            children.append(int(stat.parent.name))
+    return children
+
+
 def admin_login(studio: servers.Studio, username: str, password: str) -> str:
     """Log in to the admin as a browser does; the HTML of the page it lands on."""
     cookies = http.cookiejar.CookieJar()
@@ -86,6 +98,12 @@ def test_first_start_prints_the_generated_admin_password(first_run_studio) -> No
     assert printed is not None
     assert "Site administration" in admin_login(first_run_studio, "admin", printed[1])
     assert "Site administration" not in admin_login(first_run_studio, "admin", printed[1] + "x")
+
+
+def test_the_embedded_studio_is_one_process(first_run_studio) -> None:
+    # Worker and beat are threads: a crash or a kill leaves nothing running behind it (a forked beat did,
+    # and published its tasks to a memory:// broker no worker read).
+    assert child_processes(first_run_studio.web.popen.pid) == []
 
 
 def test_another_users_key_is_refused_on_the_job_websocket(first_run_studio) -> None:
