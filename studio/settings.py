@@ -246,6 +246,8 @@ STUDIO_JOB_STALE_SECONDS = env_int("STUDIO_JOB_STALE_SECONDS", 300)
 STUDIO_RETENTION_DAYS = env_int("STUDIO_RETENTION_DAYS", 90)
 # New private voices need no moderator (public ones always wait for one).
 STUDIO_AUTO_APPROVE_PRIVATE = env_bool("STUDIO_AUTO_APPROVE_PRIVATE", True)
+# Every generated clip carries an inaudible watermark; "off" only for development (outputs unmarked).
+STUDIO_WATERMARK = env_str("STUDIO_WATERMARK", "on")
 STUDIO_XTTS_DIR = env_str("STUDIO_XTTS_DIR")
 STUDIO_OPENVOICE_DIR = env_str("STUDIO_OPENVOICE_DIR")
 
