@@ -54,7 +54,9 @@ def child_processes(pid: int) -> list[int]:
 def admin_login(studio: servers.Studio, username: str, password: str) -> str:
     """Log in to the admin as a browser does; the HTML of the page it lands on."""
     cookies = http.cookiejar.CookieJar()
-    browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(cookies))
+    browser = urllib.request.build_opener(
+        urllib.request.ProxyHandler({}), urllib.request.HTTPCookieProcessor(cookies)
+    )
     login_url = f"{studio.base_url}/admin/login/?next=/admin/"
     form = browser.open(login_url, timeout=10).read().decode()
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form)
