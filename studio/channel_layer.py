@@ -13,6 +13,10 @@ from typing import Any
 
 from channels.layers import InMemoryChannelLayer
 
+# If the owning loop stops between our check and the hand-off (server shutting down), give up on the
+# event instead of blocking the worker; progress is in the job row anyway.
+HANDOFF_TIMEOUT = 5.0
+
 
 class ThreadSafeInMemoryChannelLayer(InMemoryChannelLayer):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -47,11 +51,11 @@ class ThreadSafeInMemoryChannelLayer(InMemoryChannelLayer):
         if owner is None:
             return await super().send(channel, message)
         future = asyncio.run_coroutine_threadsafe(super().send(channel, message), owner)
-        await asyncio.wrap_future(future)
+        await asyncio.wait_for(asyncio.wrap_future(future), HANDOFF_TIMEOUT)
 
     async def group_send(self, group: str, message: dict) -> None:
         owner = self._foreign_loop()
         if owner is None:
             return await super().group_send(group, message)
         future = asyncio.run_coroutine_threadsafe(super().group_send(group, message), owner)
-        await asyncio.wrap_future(future)
+        await asyncio.wait_for(asyncio.wrap_future(future), HANDOFF_TIMEOUT)
