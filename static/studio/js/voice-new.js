@@ -126,6 +126,10 @@ function isTrimmed(sample) {
   return !!sample.region && (sample.region.start > 0.01 || sample.region.end < sample.duration - 0.01);
 }
 
+function position(seconds) {
+  return seconds < 60 ? seconds.toFixed(1) : formatClock(seconds);
+}
+
 function showTrim(sample) {
   const trim = sample.el.querySelector("[data-trim]");
   if (!sample.region) {
@@ -134,7 +138,7 @@ function showTrim(sample) {
   }
   const { start, end } = sample.region;
   trim.textContent = isTrimmed(sample)
-    ? `Keeping ${formatClock(start)}–${formatClock(end)} (${(end - start).toFixed(1)} s of ${sample.duration.toFixed(1)} s)`
+    ? `Keeping ${position(start)}–${position(end)} s (${(end - start).toFixed(1)} s of ${sample.duration.toFixed(1)} s)`
     : `${sample.duration.toFixed(1)} s`;
   sample.el.dataset.trimStart = start.toFixed(3);
   sample.el.dataset.trimEnd = end.toFixed(3);
