@@ -52,8 +52,11 @@ def options(**values) -> SynthesisOptions:
     return SynthesisOptions(**values)
 
 
-def test_importing_the_engine_imports_no_torch():
-    code = "import sys, synthesis.engines.xtts; print('torch' in sys.modules, 'TTS' in sys.modules)"
+def test_importing_the_engines_imports_no_torch():
+    code = (
+        "import sys, synthesis.engines.xtts, synthesis.engines.openvoice, synthesis.engines.postprocess;"
+        "print('torch' in sys.modules, 'TTS' in sys.modules)"
+    )
     import subprocess
 
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -87,6 +90,27 @@ def test_agreeing_to_the_cpml_makes_the_model_manager_the_source(settings, monke
     settings.STUDIO_XTTS_DIR = ""
     monkeypatch.setenv("COQUI_TOS_AGREED", "1")
     assert XttsEngine().availability().available
+
+
+def test_the_model_manager_downloads_only_with_the_cpml_agreed(settings, monkeypatch, tiny_xtts_dir):
+    from TTS.utils.manage import ModelManager
+
+    from synthesis.engines.xtts import model
+
+    asked = []
+    monkeypatch.setattr("builtins.input", lambda *a: pytest.fail("coqui asked for agreement on input()"))
+    monkeypatch.setattr(
+        ModelManager,
+        "download_model",
+        lambda self, name: asked.append(name) or (tiny_xtts_dir / "model.pth", None, {}),
+    )
+    settings.STUDIO_XTTS_DIR = ""
+    monkeypatch.delenv("COQUI_TOS_AGREED", raising=False)
+    with pytest.raises(EngineUnavailable, match="COQUI_TOS_AGREED=1"):
+        model.checkpoint_dir()
+    monkeypatch.setenv("COQUI_TOS_AGREED", "1")
+    assert model.checkpoint_dir() == tiny_xtts_dir
+    assert asked == ["tts_models/multilingual/multi-dataset/xtts_v2"]
 
 
 def test_it_declares_its_licence_languages_and_queue():
