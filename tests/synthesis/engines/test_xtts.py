@@ -72,6 +72,21 @@ def test_it_reports_unavailable_without_a_directory(settings, monkeypatch):
     assert "COQUI_TOS_AGREED=1" in availability.reason
 
 
+def test_it_says_which_packages_are_missing(monkeypatch):
+    import importlib.util
+
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name: None if name in {"torch", "TTS"} else find_spec(name)
+    )
+    availability = XttsEngine().availability()
+    assert (
+        availability.reason
+        == "torch, coqui-tts not installed: install the xtts extra with scripts/install-xtts.sh."
+    )
+    assert not availability.available
+
+
 def test_it_lists_the_missing_files(settings, tmp_path):
     (tmp_path / "config.json").write_text("{}")
     settings.STUDIO_XTTS_DIR = str(tmp_path)
