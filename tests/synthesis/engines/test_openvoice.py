@@ -150,3 +150,19 @@ def test_stream_converts_each_base_chunk(engine, artifacts):
 def test_a_voice_without_an_openvoice_profile_is_refused(engine):
     with pytest.raises(Conflict, match="no OpenVoice profile"):
         engine.synthesize({"offline/profile.npz": b""}, "Hello.", SynthesisOptions())
+
+
+@pytest.mark.slow
+def test_it_converts_the_real_offline_engines_speech(settings, tiny_openvoice_dir):
+    """End to end with the real offline engine (its own profile of the references, then conversion)."""
+    pytest.importorskip("synthesis.engines.offline")
+    from synthesis.engines.base import Reference
+
+    settings.STUDIO_OPENVOICE_DIR = str(tiny_openvoice_dir)
+    engine = OpenVoiceEngine()
+    assert engine.license.commercial_use is engines.get_engine("offline").license.commercial_use
+    text = "The quick brown fox jumps over the lazy dog. She sells sea shells by the sea shore."
+    artifacts = engine.prepare([Reference(_piper(text), 22050, transcript=text)])
+    assert "openvoice_target.pth" in artifacts and any(name.startswith("offline/") for name in artifacts)
+    audio = engine.synthesize(artifacts, "Hello world.", SynthesisOptions(speed=1.2, pitch=2.0))
+    assert audio.sample_rate == 22050 and audio.duration > 0.3 and np.isfinite(audio.samples).all()
