@@ -1,0 +1,153 @@
+"""Benchmark of the offline engine on reference voices made from Debian's synthesisers.
+
+    python bench/offline_engine.py                  # all voices
+    python bench/offline_engine.py --voices slt,kal --set neighbours=8 --set blend=0.3
+
+For each voice: clone (prepare) a ~30 s reference with its transcript, say TEST_TEXT (~15 s), and
+measure clone time, synthesis real-time factor, similarity to a *held-out* clip of the same voice
+(d-vector cosine and the studio's 0..1 similarity score) and intelligibility (Whisper tiny.en WER).
+Rows: "base" is the unconverted Piper joe voice, "global" the warp + EQ + F0 transform alone,
+"offline" the full engine. Timings are wall clock; "cpu" is process CPU time (less sensitive to
+other load on a shared machine).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "studio.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+import numpy as np  # noqa: E402
+
+from bench.reference_voices import TEST_TEXT, ReferenceVoice, reference_voices  # noqa: E402
+from synthesis.audio import asr, embedding, speech_activity  # noqa: E402
+from synthesis.engines.base import Reference, SynthesisOptions  # noqa: E402
+from synthesis.engines.offline import OfflineEngine, base_voice, preparation  # noqa: E402
+from synthesis.engines.offline.profile import (  # noqa: E402
+    profile_from_artifacts,
+    profile_to_artifacts,
+)
+
+
+@dataclasses.dataclass
+class Row:
+    voice: str
+    variant: str
+    cosine: float
+    score: float
+    wer: float
+    clone_s: float = float("nan")
+    clone_cpu_s: float = float("nan")
+    rtf: float = float("nan")
+    rtf_cpu: float = float("nan")
+    profile_kb: float = float("nan")
+
+
+def speaker(samples: np.ndarray, rate: int) -> np.ndarray:
+    """Embedding of the speech only: long pauses pull every embedding toward "silence"."""
+    speech = speech_activity.keep_speech(samples, rate, speech_activity.speech_segments(samples, rate))
+    return embedding.speaker_embedding(speech if len(speech) else samples, rate)
+
+
+def judged(voice: ReferenceVoice, variant: str, samples: np.ndarray, rate: int, **timings: float) -> Row:
+    held_out = speaker(voice.held_out.samples, voice.held_out.sample_rate)
+    cosine = embedding.cosine(speaker(samples, rate), held_out)
+    heard = asr.transcribe(samples, rate, language="en").text
+    return Row(voice.name, variant, cosine, embedding.similarity_score(cosine),
+               asr.word_error_rate(TEST_TEXT, heard), **timings)
+
+
+def timed(function, *args):
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = function(*args)
+    return result, time.perf_counter() - wall, time.process_time() - cpu
+
+
+def bench_voice(engine: OfflineEngine, voice: ReferenceVoice, base_audio: np.ndarray) -> list[Row]:
+    reference = Reference(voice.reference.samples, voice.reference.sample_rate, voice.reference.text)
+    artifacts, clone_s, clone_cpu = timed(lambda: engine.prepare([reference], tier="instant"))
+    audio, synth_s, synth_cpu = timed(engine.synthesize, artifacts, TEST_TEXT, SynthesisOptions())
+    profile = profile_from_artifacts(artifacts)
+    profile.spectral.exemplars = None
+    global_only = engine.synthesize(profile_to_artifacts(profile), TEST_TEXT, SynthesisOptions())
+    return [
+        judged(voice, "base", base_audio, base_voice.sample_rate()),
+        judged(voice, "global", global_only.samples, global_only.sample_rate),
+        judged(voice, "offline", audio.samples, audio.sample_rate, clone_s=clone_s, clone_cpu_s=clone_cpu,
+               rtf=synth_s / audio.duration, rtf_cpu=synth_cpu / audio.duration,
+               profile_kb=sum(len(b) for b in artifacts.values()) / 1024),
+    ]
+
+
+def _fmt(value: float, spec: str) -> str:
+    return "-" if value != value else format(value, spec)
+
+
+def print_rows(rows: list[Row]) -> None:
+    print(f"{'voice':10s} {'variant':8s} {'cos':>6s} {'score':>6s} {'WER%':>6s} {'clone s':>8s} "
+          f"{'(cpu)':>6s} {'RTF':>6s} {'(cpu)':>6s} {'KB':>6s}")
+    for r in rows:
+        print(f"{r.voice:10s} {r.variant:8s} {r.cosine:6.3f} {r.score:6.3f} {100 * r.wer:6.1f} "
+              f"{_fmt(r.clone_s, '8.2f')} {_fmt(r.clone_cpu_s, '6.2f')} {_fmt(r.rtf, '6.3f')} "
+              f"{_fmt(r.rtf_cpu, '6.3f')} {_fmt(r.profile_kb, '6.0f')}")
+
+
+def print_summary(rows: list[Row]) -> None:
+    print("\nsummary        cos mean/median/worst     score mean/median/worst   WER% mean/worst")
+    by_variant = {v: [r for r in rows if r.variant == v] for v in dict.fromkeys(r.variant for r in rows)}
+    for variant, members in by_variant.items():
+        cos, score, wer = ([getattr(r, k) for r in members] for k in ("cosine", "score", "wer"))
+        print(f"{variant:10s}  {np.mean(cos):.3f} / {statistics.median(cos):.3f} / {min(cos):.3f}"
+              f"       {np.mean(score):.3f} / {statistics.median(score):.3f} / {min(score):.3f}"
+              f"        {100 * np.mean(wer):.1f} / {100 * max(wer):.1f}")
+    full, base = by_variant["offline"], by_variant["base"]
+    print(f"\noffline vs base: cosine x{np.mean([r.cosine for r in full]) / np.mean([r.cosine for r in base]):.2f}"
+          f" (+{np.mean([r.cosine for r in full]) - np.mean([r.cosine for r in base]):.3f})")
+    for key, unit in (("clone_s", "s"), ("clone_cpu_s", "s cpu"), ("rtf", ""), ("rtf_cpu", " cpu")):
+        values = [getattr(r, key) for r in full]
+        print(f"{key:12s} median {statistics.median(values):.3f}{unit}  worst {max(values):.3f}{unit}")
+
+
+def apply_overrides(pairs: list[str]) -> None:
+    """``--set name=value`` changes the instant tier's TrainingSettings (for experiments)."""
+    settings = preparation.TIER_SETTINGS["instant"]
+    changes = {}
+    for pair in pairs:
+        name, _, value = pair.partition("=")
+        changes[name] = type(getattr(settings, name))(value)
+    preparation.TIER_SETTINGS["instant"] = dataclasses.replace(settings, **changes)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--voices", default="", help="comma-separated subset of voice names")
+    parser.add_argument("--set", action="append", default=[], help="TrainingSettings override name=value")
+    args = parser.parse_args()
+    apply_overrides(args.set)
+    voices = [v for v in reference_voices() if not args.voices or v.name in args.voices.split(",")]
+    engine = OfflineEngine()
+    base_audio = base_voice.speak(TEST_TEXT)  # also loads Piper: model loading is not part of clone time
+    engine.synthesize(engine.prepare([Reference(voices[0].held_out.samples, voices[0].held_out.sample_rate,
+                                                voices[0].held_out.text)]), "Warm up.", SynthesisOptions())
+    rows = []
+    for voice in voices:
+        rows += bench_voice(engine, voice, base_audio)
+        print_rows(rows[-3:])
+    print()
+    print_rows(rows)
+    print_summary(rows)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,5 @@
+"""The offline CPU engine (default): Piper base voice + WORLD conversion. See ``engine.py``."""
+
+from .engine import OfflineEngine
+
+__all__ = ["OfflineEngine"]

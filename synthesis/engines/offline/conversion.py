@@ -1,0 +1,77 @@
+"""Applying a profile to the base voice's WORLD features: F0 mapping and spectral conversion."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import world
+from .profile import Exemplars, ProsodyStats, SpectralMap
+
+_OFFSET_SMOOTHING_FRAMES = 5  # ~25 ms: neighbour switches glide instead of clicking between frames
+_QUERY_BLOCK = 1024  # frames per distance matrix, bounds memory with large exemplar sets
+
+
+@dataclass(frozen=True)
+class PitchTarget:
+    """Where the converted F0 should sit: a log-F0 mean and spread, plus user offsets."""
+
+    log_f0_mean: float
+    log_f0_std: float
+    semitones: float = 0.0  # user pitch shift (and emotion offset), added after matching
+
+
+def convert_f0(f0: np.ndarray, source: ProsodyStats, target: PitchTarget) -> np.ndarray:
+    """Gaussian log-F0 matching: keep the base contour's shape, give it the target's level and range."""
+    voiced = f0 > 0
+    out = np.zeros_like(f0)
+    scale = target.log_f0_std / max(source.log_f0_std, 1e-3)
+    log_f0 = (np.log(f0[voiced]) - source.log_f0_mean) * scale + target.log_f0_mean
+    out[voiced] = np.exp(log_f0 + target.semitones * np.log(2.0) / 12.0)
+    return np.clip(out, 0.0, 0.45 * world.SAMPLE_RATE)
+
+
+def _smoothed(values: np.ndarray, frames: int) -> np.ndarray:
+    from scipy.ndimage import uniform_filter1d
+
+    return uniform_filter1d(values, size=frames, axis=0, mode="nearest") if len(values) else values
+
+
+def _nearest(queries: np.ndarray, keys: np.ndarray, k: int) -> np.ndarray:
+    """(T, k) indices of the k nearest keys (squared Euclidean) for every query, in blocks."""
+    k = min(k, len(keys))
+    key_norms = (keys * keys).sum(axis=1)
+    result = np.empty((len(queries), k), dtype=np.int64)
+    for start in range(0, len(queries), _QUERY_BLOCK):
+        block = queries[start : start + _QUERY_BLOCK]
+        distances = key_norms[None, :] - 2.0 * block @ keys.T  # |q|^2 is constant per row
+        result[start : start + len(block)] = np.argpartition(distances, k - 1, axis=1)[:, :k]
+    return result
+
+
+def exemplar_offsets(cepstra: np.ndarray, exemplars: Exemplars | None) -> np.ndarray:
+    """(T, ORDER) cepstral change for already globally-converted frames: mean residual of the
+    nearest exemplars, optionally blended towards their reference envelopes."""
+    if exemplars is None or len(exemplars.sources) == 0:
+        return np.zeros_like(cepstra)
+    dims = slice(1, exemplars.match_dims + 1)
+    queries = cepstra[:, dims].astype(np.float32)
+    keys = exemplars.sources[:, dims].astype(np.float32)
+    widest = max(exemplars.neighbours, exemplars.blend_neighbours if exemplars.blend > 0 else 0)
+    nearest = _nearest(queries, keys, widest)  # argpartition: unordered, so re-rank below if needed
+    residual = exemplars.residuals[nearest[:, : exemplars.neighbours]].mean(axis=1)
+    if exemplars.blend <= 0:
+        return residual
+    distances = ((keys[nearest] - queries[:, None, :]) ** 2).sum(axis=2)
+    closest = np.take_along_axis(nearest, np.argsort(distances, axis=1)[:, : exemplars.blend_neighbours], axis=1)
+    targets = (exemplars.sources[closest] + exemplars.residuals[closest]).mean(axis=1)
+    return (1.0 - exemplars.blend) * residual + exemplars.blend * (targets - cepstra)
+
+
+def convert_envelope(log_sp: np.ndarray, spectral: SpectralMap, speech: np.ndarray) -> np.ndarray:
+    """Warp, EQ, then the exemplar residual (only on speech frames: pauses keep the base's silence)."""
+    converted = world.warp_frequency(log_sp, spectral.warp) + world.from_cepstrum(spectral.eq)
+    offsets = exemplar_offsets(world.to_cepstrum(converted), spectral.exemplars)
+    offsets = _smoothed(offsets, _OFFSET_SMOOTHING_FRAMES) * speech[:, None]
+    return converted + world.from_cepstrum(offsets)

@@ -1,0 +1,110 @@
+"""The self-parallel spectral map: the base voice says the reference's words, then we compare.
+
+Method (DESIGN.md §3): the base voice says each reference's transcript, so both say the
+same words. After a first DTW on z-scored cepstra, a frequency-warp factor is chosen by grid search
+on the aligned frames (the long-term EQ absorbs the average difference, so the warp is judged on the
+shape of the envelope only); warp + EQ is the *global* transform. The converted base is aligned again
+(now comparable without z-scoring) and the aligned frame pairs are kept as exemplars: at synthesis a
+frame takes the mean residual (reference - converted base) of its nearest exemplars. (DESIGN.md's
+prototype used a 16-32 class diagonal GMM for the residual; the nearest-exemplar version measured
+0.837 vs 0.755 mean d-vector cosine on the bench voices at the same WER.)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from . import world
+from .alignment import align
+from .clips import Clip, analysed_clip
+from .profile import Exemplars, SpectralMap
+
+if TYPE_CHECKING:
+    from .preparation import TrainingSettings
+
+
+WARP_GRID = np.exp(np.linspace(np.log(0.78), np.log(1.30), 53))
+_ALIGN_DIMS = 25  # c0 .. c24 drive the alignment
+_DECIMATE = 2  # statistics and alignment at 10 ms frames: 4x less DTW work, same averages
+
+
+@dataclass
+class Pair:
+    """A reference and the base voice saying its transcript, frame-aligned (base -> reference)."""
+
+    target: Clip
+    base: Clip
+    mapping: np.ndarray  # for each decimated base frame, the decimated reference frame index
+
+
+def _cepstra(clip: Clip) -> np.ndarray:
+    return world.to_cepstrum(clip.features.log_sp[::_DECIMATE])
+
+
+def make_pair(target: Clip, base_audio: np.ndarray) -> Pair:
+    """``base_audio``: the base voice saying ``target.transcript`` (``speak(transcript, Prosody())``)."""
+    base = analysed_clip(base_audio, target.transcript, target.emotion)
+    mapping = align(_cepstra(base)[:, :_ALIGN_DIMS], _cepstra(target)[:, :_ALIGN_DIMS], normalise=True)
+    return Pair(target=target, base=base, mapping=mapping)
+
+
+def _aligned_frames(pairs: list[Pair], source_log_sp: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Stacked (source log envelopes, target cepstra, both-voiced mask) over frames speech on both sides."""
+    sources, targets, voiced = [], [], []
+    for pair, log_sp in zip(pairs, source_log_sp, strict=True):
+        base_index = np.arange(len(pair.mapping)) * _DECIMATE
+        target_index = pair.mapping * _DECIMATE
+        keep = pair.base.speech[base_index] & pair.target.speech[target_index]
+        sources.append(log_sp[base_index[keep]])
+        targets.append(world.to_cepstrum(pair.target.features.log_sp[target_index[keep]]))
+        voiced.append(pair.base.features.voiced[base_index[keep]] & pair.target.features.voiced[target_index[keep]])
+    return np.concatenate(sources), np.concatenate(targets), np.concatenate(voiced)
+
+
+def search_warp(source_log_sp: np.ndarray, target_cepstra: np.ndarray) -> float:
+    """The warp factor whose warped source envelopes best match the target up to a constant EQ."""
+    errors = []
+    for factor in WARP_GRID:
+        difference = target_cepstra - world.to_cepstrum(world.warp_frequency(source_log_sp, factor))
+        difference -= difference.mean(axis=0)
+        errors.append(float((difference[:, 1:_ALIGN_DIMS] ** 2).sum(axis=1).mean()))
+    return float(WARP_GRID[int(np.argmin(errors))])
+
+
+def global_map(pairs: list[Pair]) -> SpectralMap:
+    sources, targets, voiced = _aligned_frames(pairs, [p.base.features.log_sp for p in pairs])
+    warp = search_warp(sources[voiced], targets[voiced])
+    eq = (targets - world.to_cepstrum(world.warp_frequency(sources, warp))).mean(axis=0)
+    return SpectralMap(warp=warp, eq=eq)
+
+
+def converted_log_sp(log_sp: np.ndarray, spectral: SpectralMap) -> np.ndarray:
+    return world.warp_frequency(log_sp, spectral.warp) + world.from_cepstrum(spectral.eq)
+
+
+def realigned(pairs: list[Pair], spectral: SpectralMap) -> list[Pair]:
+    """Align again, converted base against reference: closer spectra, better phone boundaries."""
+    result = []
+    for pair in pairs:
+        source = world.to_cepstrum(converted_log_sp(pair.base.features.log_sp[::_DECIMATE], spectral))
+        mapping = align(source[:, :_ALIGN_DIMS], _cepstra(pair.target)[:, :_ALIGN_DIMS], normalise=False)
+        result.append(Pair(pair.target, pair.base, mapping))
+    return result
+
+
+def exemplars_from(pairs: list[Pair], spectral: SpectralMap, settings: TrainingSettings) -> Exemplars:
+    converted = [converted_log_sp(p.base.features.log_sp, spectral) for p in pairs]
+    sources, targets, _ = _aligned_frames(pairs, converted)
+    source_cepstra = world.to_cepstrum(sources)
+    keep = np.linspace(0, len(sources) - 1, min(len(sources), settings.max_exemplars)).astype(int)
+    return Exemplars(
+        sources=source_cepstra[keep].astype(np.float32),
+        residuals=(targets - source_cepstra)[keep].astype(np.float32),
+        match_dims=settings.match_dims,
+        neighbours=settings.neighbours,
+        blend_neighbours=settings.blend_neighbours,
+        blend=settings.blend,
+    )

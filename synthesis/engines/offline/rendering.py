@@ -1,0 +1,98 @@
+"""One phrase at a time: base voice -> WORLD analysis -> conversion -> WORLD synthesis -> joined audio."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from . import world
+from .base_voice import speak
+from .conversion import convert_envelope, convert_f0
+from .profile import VoiceProfile
+from .prosody import RenderPlan
+
+PHRASE_RMS = 0.1  # -20 dBFS speech level before the final peak normalisation
+_EDGE_FADE_SECONDS = 0.008  # raised-cosine fade at phrase edges: a join can never click
+_EDGE_MARGIN_SECONDS = 0.03  # kept around the speech so soft onsets and releases survive trimming
+_TRIM_BELOW_PEAK_DB = 50.0
+
+
+def _brightness(tilt_db_per_octave: float) -> np.ndarray:
+    """Log-power offset per bin: ``tilt`` dB per octave above 1 kHz, flat below."""
+    hz = np.arange(world.N_BINS) * world.SAMPLE_RATE / world.FFT_SIZE
+    octaves = np.log2(np.maximum(hz, 1000.0) / 1000.0)
+    return tilt_db_per_octave * octaves * np.log(10.0) / 10.0
+
+
+def _trimmed(audio: np.ndarray) -> np.ndarray:
+    """Leading/trailing silence removed (pauses are added back at a controlled length), edges faded."""
+    frame = int(0.01 * world.SAMPLE_RATE)
+    usable = len(audio) // frame * frame
+    if usable == 0:
+        return audio
+    levels = 10.0 * np.log10((audio[:usable].reshape(-1, frame) ** 2).mean(axis=1) + 1e-12)
+    loud = np.flatnonzero(levels > levels.max() - _TRIM_BELOW_PEAK_DB)
+    margin = int(_EDGE_MARGIN_SECONDS * world.SAMPLE_RATE)
+    start = max(0, loud[0] * frame - margin)
+    end = min(len(audio), (loud[-1] + 1) * frame + margin)
+    return faded(audio[start:end])
+
+
+def faded(audio: np.ndarray) -> np.ndarray:
+    length = min(int(_EDGE_FADE_SECONDS * world.SAMPLE_RATE), len(audio) // 2)
+    if length == 0:
+        return audio
+    ramp = 0.5 - 0.5 * np.cos(np.linspace(0.0, np.pi, length))
+    audio = audio.copy()
+    audio[:length] *= ramp
+    audio[-length:] *= ramp[::-1]
+    return audio
+
+
+def _speech_rms(audio: np.ndarray) -> float:
+    loud = np.abs(audio) > 0.05 * (np.abs(audio).max() + 1e-12)
+    return float(np.sqrt(np.mean(audio[loud] ** 2))) if loud.any() else 0.0
+
+
+def convert(audio: np.ndarray, profile: VoiceProfile, plan: RenderPlan) -> np.ndarray:
+    """Base-voice audio (22.05 kHz) in, converted audio out, at a fixed speech level."""
+    features = world.analyse(audio)
+    speech = world.speech_mask(features.log_sp)
+    log_sp = convert_envelope(features.log_sp, profile.spectral, speech)
+    if plan.brightness_db_per_octave:
+        log_sp = log_sp + _brightness(plan.brightness_db_per_octave)
+    f0 = convert_f0(features.f0, profile.base_prosody, plan.pitch)
+    converted = world.render(world.WorldFeatures(f0=f0, log_sp=log_sp, ap=features.ap))
+    rms = _speech_rms(converted)
+    return converted * (PHRASE_RMS / rms) if rms > 0 else converted
+
+
+def rendered_phrases(texts: list[str], profile: VoiceProfile, plan: RenderPlan) -> Iterator[np.ndarray]:
+    """Converted audio per phrase. Piper (ONNX, releases the GIL) says phrase n+1 on a worker thread
+    while this thread runs WORLD (holds the GIL) on phrase n: on 2 cores the two overlap almost fully."""
+    if not texts:
+        return
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="piper") as pool:
+        pending = pool.submit(speak, texts[0], plan.piper)
+        for index in range(len(texts)):
+            base_audio = pending.result()
+            if index + 1 < len(texts):
+                pending = pool.submit(speak, texts[index + 1], plan.piper)
+            yield _trimmed(convert(base_audio, profile, plan)).astype(np.float32)
+
+
+def silence(seconds: float) -> np.ndarray:
+    return np.zeros(int(round(seconds * world.SAMPLE_RATE)), dtype=np.float32)
+
+
+def limited(audio: np.ndarray, peak: float) -> np.ndarray:
+    """Scaled down (never up) so no sample exceeds ``peak``."""
+    highest = float(np.abs(audio).max()) if len(audio) else 0.0
+    return (audio * (peak / highest)).astype(np.float32) if highest > peak else audio.astype(np.float32)
+
+
+def normalised(audio: np.ndarray, peak: float) -> np.ndarray:
+    highest = float(np.abs(audio).max()) if len(audio) else 0.0
+    return (audio * (peak / highest)).astype(np.float32) if highest > 0 else audio.astype(np.float32)
