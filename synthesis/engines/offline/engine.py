@@ -101,12 +101,14 @@ class OfflineEngine:
             yield Audio(samples=limited(audio, plan.peak), sample_rate=_rate())
 
     def _plan(self, artifacts: Artifacts, options: SynthesisOptions):
+        from .preparation import base_voice_profile
         from .profile import profile_from_artifacts
         from .prosody import plan_for
 
         if options.language and options.language.split("-")[0].lower() not in self.languages:
             raise InvalidInput("The offline engine speaks English only.", field="language")
-        profile = profile_from_artifacts(artifacts)
+        # No artifacts: the built-in base voice itself.
+        profile = profile_from_artifacts(artifacts) if artifacts else base_voice_profile()
         plan = plan_for(profile, emotion=options.emotion or "neutral", speed=options.speed,
                         pitch=options.pitch, stability=options.stability)
         return profile, plan

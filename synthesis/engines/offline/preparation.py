@@ -183,3 +183,12 @@ def build_profile(references: list[ReferenceAudio], tier: str, report: Report) -
         spectral=spectral,
         info=info,
     )
+
+
+def base_voice_profile() -> VoiceProfile:
+    """The base voice as it is (the built-in voice, which has no artifacts): no spectral change, its
+    own pitch statistics, so emotion, speed and pitch still work on it."""
+    mean, std = log_f0_stats([calibration_clip()])
+    stats = ProsodyStats(log_f0_mean=mean, log_f0_std=std)
+    identity = SpectralMap(warp=1.0, eq=np.zeros(world.CEPSTRUM_ORDER))
+    return VoiceProfile(base_prosody=stats, prosody={"neutral": stats}, spectral=identity, info={"base_voice": True})

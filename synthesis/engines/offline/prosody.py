@@ -58,7 +58,8 @@ EMOTION_STYLES: dict[str, EmotionStyle] = {
 
 @dataclass(frozen=True)
 class RenderPlan:
-    piper: Prosody
+    piper: Prosody  # length_scale: the voice's own tempo (measured against the base voice)
+    time_scale: float  # WORLD duration factor: 1 / (speed * emotion tempo)
     pitch: PitchTarget
     brightness_db_per_octave: float
     peak: float  # output peak amplitude
@@ -71,19 +72,20 @@ def _check(name: str, value: float, low: float, high: float) -> float:
     return float(value)
 
 
-def _measured_or_styled(profile: VoiceProfile, emotion: str, style: EmotionStyle) -> ProsodyStats:
-    """The emotion's stats as the voice showed them, else neutral moved by the style table."""
+def _measured_or_styled(profile: VoiceProfile, emotion: str, style: EmotionStyle) -> tuple[ProsodyStats, float]:
+    """The emotion's stats as the voice showed them (tempo 1: it is in their length_scale), else
+    neutral moved by the style table plus the style's tempo."""
     neutral = profile.prosody["neutral"]
     measured = profile.prosody.get(emotion)
     if measured is not None and emotion != "neutral":
-        # Tagged tempo is measured against the base voice like neutral's, so it is used as is.
-        return measured
-    return ProsodyStats(
+        return measured, 1.0
+    styled = ProsodyStats(
         log_f0_mean=neutral.log_f0_mean + style.semitones * math.log(2.0) / 12.0,
         log_f0_std=neutral.log_f0_std * style.f0_range,
-        length_scale=neutral.length_scale / style.tempo,
+        length_scale=neutral.length_scale,
         level_db=style.level_db,
     )
+    return styled, style.tempo
 
 
 def plan_for(profile: VoiceProfile, *, emotion: str, speed: float, pitch: float, stability: float) -> RenderPlan:
@@ -93,13 +95,15 @@ def plan_for(profile: VoiceProfile, *, emotion: str, speed: float, pitch: float,
     pitch = _check("pitch", pitch, -12.0, 12.0)
     stability = _check("stability", stability, 0.0, 1.0)
     style = EMOTION_STYLES[emotion]
-    stats = _measured_or_styled(profile, emotion, style)
-    length_scale = stats.length_scale / speed
+    stats, tempo = _measured_or_styled(profile, emotion, style)
+    time_scale = 1.0 / (speed * tempo)
     return RenderPlan(
-        piper=Prosody(length_scale=length_scale, noise_scale=0.9 - 0.6 * stability, noise_w=1.1 - 0.8 * stability),
+        piper=Prosody(length_scale=stats.length_scale, noise_scale=0.9 - 0.6 * stability,
+                      noise_w=1.1 - 0.8 * stability),
+        time_scale=time_scale,
         pitch=PitchTarget(log_f0_mean=stats.log_f0_mean, log_f0_std=stats.log_f0_std * (1.25 - 0.5 * stability),
                           semitones=pitch),
         brightness_db_per_octave=style.brightness_db_per_octave,
         peak=min(0.95, NEUTRAL_PEAK * 10.0 ** (stats.level_db / 20.0)),
-        pause_scale=length_scale / profile.prosody["neutral"].length_scale,
+        pause_scale=time_scale * stats.length_scale / profile.prosody["neutral"].length_scale,
     )

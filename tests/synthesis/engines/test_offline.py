@@ -1,0 +1,192 @@
+"""The offline engine end to end with real audio: a flite voice is the speaker to clone.
+
+Models (Piper, WORLD, the d-vector embedder) load once per module; the voice is prepared once.
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+
+from studio.errors import Conflict, InvalidInput
+from synthesis.engines.base import Reference, SynthesisOptions
+
+pytestmark = pytest.mark.skipif(shutil.which("flite") is None or shutil.which("sox") is None,
+                                reason="needs the Debian packages flite and sox")
+
+REFERENCE_TEXT = (
+    "Every morning the old ferry leaves the harbour just before seven. "
+    "The captain checks the weather, counts the passengers, and rings a small brass bell. "
+    "When the wind is calm, the crossing takes about twenty minutes."
+)
+HELD_OUT_TEXT = "Please remember to water the plants on the balcony while we are away."
+SENTENCE = "The garden looks lovely in the early summer light."
+SAMPLE_RATE = 22050
+
+
+def flite(text: str, tmp_path, *, sox_effects: tuple[str, ...] = ()) -> tuple[np.ndarray, int]:
+    import soundfile
+
+    raw, out = tmp_path / "raw.wav", tmp_path / "out.wav"
+    subprocess.run(["flite", "-voice", "slt", "-t", text, "-o", str(raw)], check=True, capture_output=True)
+    subprocess.run(["sox", str(raw), str(out), *sox_effects], check=True, capture_output=True)
+    samples, rate = soundfile.read(str(out), dtype="float32")
+    return samples, rate
+
+
+def median_f0(samples: np.ndarray, rate: int) -> float:
+    return float(np.median(voiced_f0(samples, rate)))
+
+
+def voiced_f0(samples: np.ndarray, rate: int) -> np.ndarray:
+    import pyworld
+
+    x = samples.astype(np.float64)
+    f0, times = pyworld.dio(x, rate, f0_floor=60.0, f0_ceil=600.0)
+    f0 = pyworld.stonemask(x, f0, times, rate)
+    return f0[f0 > 0]
+
+
+def speak(engine, artifacts, text: str = SENTENCE, **options):
+    return engine.synthesize(artifacts, text, SynthesisOptions(**options))
+
+
+@pytest.fixture(scope="module")
+def engine():
+    from synthesis.engines import get_engine
+
+    return get_engine("offline")
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory) -> Reference:
+    samples, rate = flite(REFERENCE_TEXT, tmp_path_factory.mktemp("reference"))
+    return Reference(samples=samples, sample_rate=rate, transcript=REFERENCE_TEXT)
+
+
+@pytest.fixture(scope="module")
+def artifacts(engine, reference) -> dict[str, bytes]:
+    return engine.prepare([reference], tier="instant")
+
+
+@pytest.fixture(scope="module")
+def neutral_audio(engine, artifacts):
+    return speak(engine, artifacts)
+
+
+def test_the_engine_is_available_and_describes_its_licence(engine):
+    assert engine.availability().available
+    assert engine.queue == "cpu" and engine.languages == ("en",)
+    assert engine.license.commercial_use
+    assert "lessac" in engine.license.notes
+
+
+def test_prepare_makes_small_versioned_artifacts_that_round_trip(engine, artifacts):
+    from synthesis.engines.offline.profile import profile_from_artifacts, profile_to_artifacts
+
+    assert set(artifacts) == {"profile.npz"}
+    assert all(isinstance(data, bytes) for data in artifacts.values())
+    assert 10_000 < len(artifacts["profile.npz"]) < 3_000_000
+    profile = profile_from_artifacts(artifacts)
+    assert profile.info["parallel"] and profile.spectral.exemplars is not None
+    again = profile_from_artifacts(profile_to_artifacts(profile))
+    assert again.spectral.warp == profile.spectral.warp
+    np.testing.assert_allclose(again.spectral.exemplars.residuals, profile.spectral.exemplars.residuals)
+
+
+def test_artifacts_from_another_format_version_are_refused(engine, artifacts):
+    arrays = dict(np.load(io.BytesIO(artifacts["profile.npz"])))
+    arrays["header"] = np.frombuffer(
+        arrays["header"].tobytes().replace(b'"format_version": 1', b'"format_version": 0'), dtype=np.uint8
+    )
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    with pytest.raises(Conflict) as caught:
+        speak(engine, {"profile.npz": buffer.getvalue()})
+    assert caught.value.code == "voice_outdated"
+
+
+def test_synthesize_returns_audible_speech_of_plausible_length(neutral_audio):
+    samples = neutral_audio.samples
+    assert neutral_audio.sample_rate == SAMPLE_RATE and samples.dtype == np.float32
+    assert 0.5 < float(np.abs(samples).max()) <= 0.95
+    assert float(np.sqrt(np.mean(samples**2))) > 0.03
+    words = len(SENTENCE.split())
+    assert 0.2 * words < neutral_audio.duration < 0.6 * words  # ~2.5 words per second, give or take
+
+
+def test_speed_1_5_shortens_the_speech_to_about_two_thirds(engine, artifacts, neutral_audio):
+    faster = speak(engine, artifacts, speed=1.5)
+    assert faster.duration / neutral_audio.duration == pytest.approx(1 / 1.5, rel=0.15)
+
+
+def test_pitch_plus_3_semitones_raises_median_f0_by_that_ratio(engine, artifacts, neutral_audio):
+    higher = speak(engine, artifacts, pitch=3.0)
+    ratio = median_f0(higher.samples, SAMPLE_RATE) / median_f0(neutral_audio.samples, SAMPLE_RATE)
+    assert ratio == pytest.approx(2 ** (3 / 12), rel=0.05)
+
+
+def test_happy_speech_is_higher_and_livelier_than_sad_speech(engine, artifacts):
+    happy = voiced_f0(speak(engine, artifacts, emotion="happy").samples, SAMPLE_RATE)
+    sad_audio = speak(engine, artifacts, emotion="sad")
+    sad = voiced_f0(sad_audio.samples, SAMPLE_RATE)
+    assert np.median(happy) > 1.1 * np.median(sad)
+    assert np.std(np.log(happy)) > 1.3 * np.std(np.log(sad))
+    assert float(np.abs(sad_audio.samples).max()) < 0.7  # quieter, too
+
+
+def test_converted_speech_sounds_more_like_the_speaker_than_the_base_voice(engine, artifacts, neutral_audio,
+                                                                           tmp_path):
+    from synthesis.audio.embedding import cosine, speaker_embedding
+    from synthesis.engines.offline.base_voice import speak as base_speak
+
+    held_out = speaker_embedding(*flite(HELD_OUT_TEXT, tmp_path))
+    converted = cosine(speaker_embedding(neutral_audio.samples, SAMPLE_RATE), held_out)
+    base = cosine(speaker_embedding(base_speak(SENTENCE), SAMPLE_RATE), held_out)
+    assert converted > base + 0.2
+
+
+def test_long_text_is_spoken_sentence_by_sentence_without_clicks_at_the_joins(engine, artifacts):
+    text = ("The first sentence is short. The second one, which is a little longer, has a comma in it! "
+            "Is the third a question? The fourth sentence ends the paragraph.")
+    chunks = list(engine.stream(artifacts, text, SynthesisOptions()))
+    assert len(chunks) == 4
+    joined = np.concatenate([c.samples for c in chunks])
+    for edge in np.cumsum([len(c.samples) for c in chunks])[:-1]:
+        around = joined[edge - 220 : edge + 220]  # +-10 ms
+        assert float(np.abs(np.diff(around)).max()) < 0.01
+    assert all(abs(float(c.samples[0])) < 1e-3 and abs(float(c.samples[-1])) < 1e-3 for c in chunks)
+
+
+@pytest.mark.parametrize("text", ["", "   ", "...", "?!"])
+def test_empty_or_unspeakable_text_is_invalid_input(engine, artifacts, text):
+    with pytest.raises(InvalidInput) as caught:
+        speak(engine, artifacts, text)
+    assert caught.value.field == "text"
+
+
+@pytest.mark.parametrize(("option", "value"), [("speed", 3.0), ("pitch", -13.0), ("emotion", "bored")])
+def test_out_of_range_options_are_invalid_input(engine, artifacts, option, value):
+    with pytest.raises(InvalidInput) as caught:
+        speak(engine, artifacts, **{option: value})
+    assert caught.value.field == option
+
+
+def test_emotion_tagged_references_give_that_emotion_its_own_pitch(engine, tmp_path):
+    """Without transcripts (the non-parallel path): a happy clip 4 semitones up moves happy speech up."""
+    from synthesis.engines.offline.profile import profile_from_artifacts
+
+    neutral = Reference(*flite(REFERENCE_TEXT, tmp_path))
+    happy = Reference(*flite(REFERENCE_TEXT, tmp_path, sox_effects=("pitch", "400")), emotion="happy")
+    artifacts = engine.prepare([neutral, happy])
+    profile = profile_from_artifacts(artifacts)
+    assert not profile.info["parallel"]
+    measured = profile.prosody["happy"].log_f0_mean - profile.prosody["neutral"].log_f0_mean
+    assert measured == pytest.approx(4 * np.log(2) / 12, abs=0.05)
+    ratio = median_f0(speak(engine, artifacts, emotion="happy").samples, SAMPLE_RATE) / median_f0(
+        speak(engine, artifacts).samples, SAMPLE_RATE)
+    assert ratio == pytest.approx(2 ** (4 / 12), rel=0.08)
