@@ -64,8 +64,14 @@ def judged(voice: ReferenceVoice, variant: str, samples: np.ndarray, rate: int, 
     held_out = speaker(voice.held_out.samples, voice.held_out.sample_rate)
     cosine = embedding.cosine(speaker(samples, rate), held_out)
     heard = asr.transcribe(samples, rate, language="en").text
-    return Row(voice.name, variant, cosine, embedding.similarity_score(cosine),
-               asr.word_error_rate(TEST_TEXT, heard), **timings)
+    return Row(
+        voice.name,
+        variant,
+        cosine,
+        embedding.similarity_score(cosine),
+        asr.word_error_rate(TEST_TEXT, heard),
+        **timings,
+    )
 
 
 def timed(function, *args):
@@ -84,9 +90,17 @@ def bench_voice(engine: OfflineEngine, voice: ReferenceVoice, base_audio: np.nda
     return [
         judged(voice, "base", base_audio, base_voice.sample_rate()),
         judged(voice, "global", global_only.samples, global_only.sample_rate),
-        judged(voice, "offline", audio.samples, audio.sample_rate, clone_s=clone_s, clone_cpu_s=clone_cpu,
-               rtf=synth_s / audio.duration, rtf_cpu=synth_cpu / audio.duration,
-               profile_kb=sum(len(b) for b in artifacts.values()) / 1024),
+        judged(
+            voice,
+            "offline",
+            audio.samples,
+            audio.sample_rate,
+            clone_s=clone_s,
+            clone_cpu_s=clone_cpu,
+            rtf=synth_s / audio.duration,
+            rtf_cpu=synth_cpu / audio.duration,
+            profile_kb=sum(len(b) for b in artifacts.values()) / 1024,
+        ),
     ]
 
 
@@ -95,12 +109,16 @@ def _fmt(value: float, spec: str) -> str:
 
 
 def print_rows(rows: list[Row]) -> None:
-    print(f"{'voice':10s} {'variant':8s} {'cos':>6s} {'score':>6s} {'WER%':>6s} {'clone s':>8s} "
-          f"{'(cpu)':>6s} {'RTF':>6s} {'(cpu)':>6s} {'KB':>6s}")
+    print(
+        f"{'voice':10s} {'variant':8s} {'cos':>6s} {'score':>6s} {'WER%':>6s} {'clone s':>8s} "
+        f"{'(cpu)':>6s} {'RTF':>6s} {'(cpu)':>6s} {'KB':>6s}"
+    )
     for r in rows:
-        print(f"{r.voice:10s} {r.variant:8s} {r.cosine:6.3f} {r.score:6.3f} {100 * r.wer:6.1f} "
-              f"{_fmt(r.clone_s, '8.2f')} {_fmt(r.clone_cpu_s, '6.2f')} {_fmt(r.rtf, '6.3f')} "
-              f"{_fmt(r.rtf_cpu, '6.3f')} {_fmt(r.profile_kb, '6.0f')}")
+        print(
+            f"{r.voice:10s} {r.variant:8s} {r.cosine:6.3f} {r.score:6.3f} {100 * r.wer:6.1f} "
+            f"{_fmt(r.clone_s, '8.2f')} {_fmt(r.clone_cpu_s, '6.2f')} {_fmt(r.rtf, '6.3f')} "
+            f"{_fmt(r.rtf_cpu, '6.3f')} {_fmt(r.profile_kb, '6.0f')}"
+        )
 
 
 def print_summary(rows: list[Row]) -> None:
@@ -108,12 +126,16 @@ def print_summary(rows: list[Row]) -> None:
     by_variant = {v: [r for r in rows if r.variant == v] for v in dict.fromkeys(r.variant for r in rows)}
     for variant, members in by_variant.items():
         cos, score, wer = ([getattr(r, k) for r in members] for k in ("cosine", "score", "wer"))
-        print(f"{variant:10s}  {np.mean(cos):.3f} / {statistics.median(cos):.3f} / {min(cos):.3f}"
-              f"       {np.mean(score):.3f} / {statistics.median(score):.3f} / {min(score):.3f}"
-              f"        {100 * np.mean(wer):.1f} / {100 * max(wer):.1f}")
+        print(
+            f"{variant:10s}  {np.mean(cos):.3f} / {statistics.median(cos):.3f} / {min(cos):.3f}"
+            f"       {np.mean(score):.3f} / {statistics.median(score):.3f} / {min(score):.3f}"
+            f"        {100 * np.mean(wer):.1f} / {100 * max(wer):.1f}"
+        )
     full, base = by_variant["offline"], by_variant["base"]
-    print(f"\noffline vs base: cosine x{np.mean([r.cosine for r in full]) / np.mean([r.cosine for r in base]):.2f}"
-          f" (+{np.mean([r.cosine for r in full]) - np.mean([r.cosine for r in base]):.3f})")
+    print(
+        f"\noffline vs base: cosine x{np.mean([r.cosine for r in full]) / np.mean([r.cosine for r in base]):.2f}"
+        f" (+{np.mean([r.cosine for r in full]) - np.mean([r.cosine for r in base]):.3f})"
+    )
     for key, unit in (("clone_s", "s"), ("clone_cpu_s", "s cpu"), ("rtf", ""), ("rtf_cpu", " cpu")):
         values = [getattr(r, key) for r in full]
         print(f"{key:12s} median {statistics.median(values):.3f}{unit}  worst {max(values):.3f}{unit}")
@@ -130,7 +152,9 @@ def apply_overrides(pairs: list[str]) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--voices", default="", help="comma-separated subset of voice names")
     parser.add_argument("--set", action="append", default=[], help="TrainingSettings override name=value")
     args = parser.parse_args()
@@ -138,8 +162,13 @@ def main() -> None:
     voices = [v for v in reference_voices() if not args.voices or v.name in args.voices.split(",")]
     engine = OfflineEngine()
     base_audio = base_voice.speak(TEST_TEXT)  # also loads Piper: model loading is not part of clone time
-    engine.synthesize(engine.prepare([Reference(voices[0].held_out.samples, voices[0].held_out.sample_rate,
-                                                voices[0].held_out.text)]), "Warm up.", SynthesisOptions())
+    engine.synthesize(
+        engine.prepare(
+            [Reference(voices[0].held_out.samples, voices[0].held_out.sample_rate, voices[0].held_out.text)]
+        ),
+        "Warm up.",
+        SynthesisOptions(),
+    )
     rows = []
     for voice in voices:
         rows += bench_voice(engine, voice, base_audio)

@@ -86,8 +86,9 @@ VOICE_RECIPES: tuple[VoiceRecipe, ...] = (
     VoiceRecipe("awb", "flite awb, Scottish male", "flite:awb"),
     VoiceRecipe("kal", "festival kal diphone, US male", "festival:voice_kal_diphone"),
     VoiceRecipe("espeak-f3", "espeak-ng en-us+f3, formant female", "espeak:en-us+f3"),
-    VoiceRecipe("slt-low", "flite slt, sox pitch -4 st (pitch and formants lowered)", "flite:slt",
-                ("pitch", "-400")),
+    VoiceRecipe(
+        "slt-low", "flite slt, sox pitch -4 st (pitch and formants lowered)", "flite:slt", ("pitch", "-400")
+    ),
 )
 
 
@@ -147,7 +148,9 @@ def reference_voices(
 ) -> list[ReferenceVoice]:
     missing = [tool for tool in ("flite", "text2wave", "espeak-ng", "sox") if shutil.which(tool) is None]
     if missing:
-        raise RuntimeError(f"missing tools {missing}: apt-get install flite festival festvox-kallpc16k espeak-ng sox")
+        raise RuntimeError(
+            f"missing tools {missing}: apt-get install flite festival festvox-kallpc16k espeak-ng sox"
+        )
     return [
         ReferenceVoice(
             name=recipe.name,
@@ -161,5 +164,7 @@ def reference_voices(
 
 if __name__ == "__main__":
     for voice in reference_voices():
-        print(f"{voice.name:10s} ref {voice.reference.duration:5.1f} s  held-out {voice.held_out.duration:5.1f} s"
-              f"  @ {voice.reference.sample_rate} Hz  {voice.description}")
+        print(
+            f"{voice.name:10s} ref {voice.reference.duration:5.1f} s  held-out {voice.held_out.duration:5.1f} s"
+            f"  @ {voice.reference.sample_rate} Hz  {voice.description}"
+        )

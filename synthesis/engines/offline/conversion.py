@@ -64,7 +64,9 @@ def exemplar_offsets(cepstra: np.ndarray, exemplars: Exemplars | None) -> np.nda
     if exemplars.blend <= 0:
         return residual
     distances = ((keys[nearest] - queries[:, None, :]) ** 2).sum(axis=2)
-    closest = np.take_along_axis(nearest, np.argsort(distances, axis=1)[:, : exemplars.blend_neighbours], axis=1)
+    closest = np.take_along_axis(
+        nearest, np.argsort(distances, axis=1)[:, : exemplars.blend_neighbours], axis=1
+    )
     targets = (exemplars.sources[closest] + exemplars.residuals[closest]).mean(axis=1)
     return (1.0 - exemplars.blend) * residual + exemplars.blend * (targets - cepstra)
 

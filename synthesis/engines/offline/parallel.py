@@ -51,7 +51,9 @@ def make_pair(target: Clip, base_audio: np.ndarray) -> Pair:
     return Pair(target=target, base=base, mapping=mapping)
 
 
-def _aligned_frames(pairs: list[Pair], source_log_sp: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _aligned_frames(
+    pairs: list[Pair], source_log_sp: list[np.ndarray]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Stacked (source log envelopes, target cepstra, both-voiced mask) over frames speech on both sides."""
     sources, targets, voiced = [], [], []
     for pair, log_sp in zip(pairs, source_log_sp, strict=True):
@@ -60,7 +62,9 @@ def _aligned_frames(pairs: list[Pair], source_log_sp: list[np.ndarray]) -> tuple
         keep = pair.base.speech[base_index] & pair.target.speech[target_index]
         sources.append(log_sp[base_index[keep]])
         targets.append(world.to_cepstrum(pair.target.features.log_sp[target_index[keep]]))
-        voiced.append(pair.base.features.voiced[base_index[keep]] & pair.target.features.voiced[target_index[keep]])
+        voiced.append(
+            pair.base.features.voiced[base_index[keep]] & pair.target.features.voiced[target_index[keep]]
+        )
     return np.concatenate(sources), np.concatenate(targets), np.concatenate(voiced)
 
 

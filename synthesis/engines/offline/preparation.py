@@ -85,8 +85,10 @@ def _within_budget(references: list[ReferenceAudio], settings: TrainingSettings)
 def _check_voiced(clips: list[Clip]) -> None:
     voiced = sum(float((c.features.voiced & c.speech).sum()) for c in clips) * world.FRAME_PERIOD_MS / 1000
     if voiced < MIN_VOICED_SECONDS:
-        raise InvalidAudio(f"The references contain only {voiced:.1f} s of voiced speech; "
-                           f"at least {MIN_VOICED_SECONDS:.0f} s is needed.")
+        raise InvalidAudio(
+            f"The references contain only {voiced:.1f} s of voiced speech; "
+            f"at least {MIN_VOICED_SECONDS:.0f} s is needed."
+        )
 
 
 def long_term_map(clips: list[Clip]) -> SpectralMap:
@@ -113,8 +115,12 @@ def _prosody(clips: list[Clip], pairs: list[Pair], neutral_level: float) -> Pros
     mean, std = log_f0_stats(clips)
     if not np.isfinite(mean):
         return None
-    return ProsodyStats(log_f0_mean=mean, log_f0_std=std, length_scale=_rate(pairs) if pairs else 1.0,
-                        level_db=level_db(clips) - neutral_level)
+    return ProsodyStats(
+        log_f0_mean=mean,
+        log_f0_std=std,
+        length_scale=_rate(pairs) if pairs else 1.0,
+        level_db=level_db(clips) - neutral_level,
+    )
 
 
 def prosody_by_emotion(clips: list[Clip], pairs: list[Pair]) -> dict[str, ProsodyStats]:
@@ -133,7 +139,9 @@ def prosody_by_emotion(clips: list[Clip], pairs: list[Pair]) -> dict[str, Prosod
     return stats
 
 
-def _spectral_map(pairs: list[Pair], clips: list[Clip], settings: TrainingSettings, report: Report) -> SpectralMap:
+def _spectral_map(
+    pairs: list[Pair], clips: list[Clip], settings: TrainingSettings, report: Report
+) -> SpectralMap:
     if not pairs:
         return long_term_map(clips)
     report(0.6, "Matching the voice")
@@ -175,8 +183,12 @@ def build_profile(references: list[ReferenceAudio], tier: str, report: Report) -
     spectral = _spectral_map(pairs, clips, settings, report)
     base_clips = [p.base for p in pairs] or [calibration_clip()]
     base_mean, base_std = log_f0_stats(base_clips)
-    info = {"tier": tier, "reference_seconds": round(sum(len(c.samples) for c in clips) / world.SAMPLE_RATE, 2),
-            "parallel": bool(pairs), "exemplars": 0 if spectral.exemplars is None else len(spectral.exemplars.sources)}
+    info = {
+        "tier": tier,
+        "reference_seconds": round(sum(len(c.samples) for c in clips) / world.SAMPLE_RATE, 2),
+        "parallel": bool(pairs),
+        "exemplars": 0 if spectral.exemplars is None else len(spectral.exemplars.sources),
+    }
     return VoiceProfile(
         base_prosody=ProsodyStats(log_f0_mean=base_mean, log_f0_std=base_std),
         prosody=prosody_by_emotion(clips, pairs),
@@ -191,4 +203,6 @@ def base_voice_profile() -> VoiceProfile:
     mean, std = log_f0_stats([calibration_clip()])
     stats = ProsodyStats(log_f0_mean=mean, log_f0_std=std)
     identity = SpectralMap(warp=1.0, eq=np.zeros(world.CEPSTRUM_ORDER))
-    return VoiceProfile(base_prosody=stats, prosody={"neutral": stats}, spectral=identity, info={"base_voice": True})
+    return VoiceProfile(
+        base_prosody=stats, prosody={"neutral": stats}, spectral=identity, info={"base_voice": True}
+    )

@@ -102,8 +102,11 @@ def profile_to_artifacts(profile: VoiceProfile) -> dict[str, bytes]:
 
 
 def _outdated(reason: str) -> Conflict:
-    return Conflict(f"This voice was prepared for another version of the offline engine ({reason}); "
-                    "prepare (clone) it again.", code="voice_outdated")
+    return Conflict(
+        f"This voice was prepared for another version of the offline engine ({reason}); "
+        "prepare (clone) it again.",
+        code="voice_outdated",
+    )
 
 
 def _read_arrays(artifacts: dict[str, bytes]) -> dict[str, np.ndarray]:
@@ -125,10 +128,14 @@ def profile_from_artifacts(artifacts: dict[str, bytes]) -> VoiceProfile:
         raise _outdated(f"base voice {header.get('base_voice')}")
     exemplars = None
     if header.get("exemplars") is not None:
-        exemplars = Exemplars(sources=arrays["exemplar_sources"].astype(np.float32),
-                              residuals=arrays["exemplar_residuals"].astype(np.float32),
-                              **header["exemplars"])
-    spectral = SpectralMap(warp=float(header["warp"]), eq=arrays["eq"].astype(np.float64), exemplars=exemplars)
+        exemplars = Exemplars(
+            sources=arrays["exemplar_sources"].astype(np.float32),
+            residuals=arrays["exemplar_residuals"].astype(np.float32),
+            **header["exemplars"],
+        )
+    spectral = SpectralMap(
+        warp=float(header["warp"]), eq=arrays["eq"].astype(np.float64), exemplars=exemplars
+    )
     return VoiceProfile(
         base_prosody=ProsodyStats(**header["base_prosody"]),
         prosody={emotion: ProsodyStats(**stats) for emotion, stats in header["prosody"].items()},

@@ -72,7 +72,9 @@ def _check(name: str, value: float, low: float, high: float) -> float:
     return float(value)
 
 
-def _measured_or_styled(profile: VoiceProfile, emotion: str, style: EmotionStyle) -> tuple[ProsodyStats, float]:
+def _measured_or_styled(
+    profile: VoiceProfile, emotion: str, style: EmotionStyle
+) -> tuple[ProsodyStats, float]:
     """The emotion's stats as the voice showed them (tempo 1: it is in their length_scale), else
     neutral moved by the style table plus the style's tempo."""
     neutral = profile.prosody["neutral"]
@@ -88,7 +90,9 @@ def _measured_or_styled(profile: VoiceProfile, emotion: str, style: EmotionStyle
     return styled, style.tempo
 
 
-def plan_for(profile: VoiceProfile, *, emotion: str, speed: float, pitch: float, stability: float) -> RenderPlan:
+def plan_for(
+    profile: VoiceProfile, *, emotion: str, speed: float, pitch: float, stability: float
+) -> RenderPlan:
     if emotion not in EMOTION_STYLES:
         raise InvalidInput(f"emotion must be one of {', '.join(EMOTION_STYLES)}.", field="emotion")
     speed = _check("speed", speed, 0.5, 2.0)
@@ -98,11 +102,15 @@ def plan_for(profile: VoiceProfile, *, emotion: str, speed: float, pitch: float,
     stats, tempo = _measured_or_styled(profile, emotion, style)
     time_scale = 1.0 / (speed * tempo)
     return RenderPlan(
-        piper=Prosody(length_scale=stats.length_scale, noise_scale=0.9 - 0.6 * stability,
-                      noise_w=1.1 - 0.8 * stability),
+        piper=Prosody(
+            length_scale=stats.length_scale, noise_scale=0.9 - 0.6 * stability, noise_w=1.1 - 0.8 * stability
+        ),
         time_scale=time_scale,
-        pitch=PitchTarget(log_f0_mean=stats.log_f0_mean, log_f0_std=stats.log_f0_std * (1.25 - 0.5 * stability),
-                          semitones=pitch),
+        pitch=PitchTarget(
+            log_f0_mean=stats.log_f0_mean,
+            log_f0_std=stats.log_f0_std * (1.25 - 0.5 * stability),
+            semitones=pitch,
+        ),
         brightness_db_per_octave=style.brightness_db_per_octave,
         peak=min(0.95, NEUTRAL_PEAK * 10.0 ** (stats.level_db / 20.0)),
         pause_scale=time_scale * stats.length_scale / profile.prosody["neutral"].length_scale,

@@ -64,8 +64,9 @@ def convert(audio: np.ndarray, profile: VoiceProfile, plan: RenderPlan) -> np.nd
     if plan.brightness_db_per_octave:
         log_sp = log_sp + _brightness(plan.brightness_db_per_octave)
     f0 = convert_f0(features.f0, profile.base_prosody, plan.pitch)
-    converted = world.render(world.time_scaled(world.WorldFeatures(f0=f0, log_sp=log_sp, ap=features.ap),
-                                               plan.time_scale))
+    converted = world.render(
+        world.time_scaled(world.WorldFeatures(f0=f0, log_sp=log_sp, ap=features.ap), plan.time_scale)
+    )
     rms = _speech_rms(converted)
     return converted * (PHRASE_RMS / rms) if rms > 0 else converted
 

@@ -47,14 +47,16 @@ def analyse(samples: np.ndarray, *, with_aperiodicity: bool = True) -> WorldFeat
     import pyworld
 
     x = np.ascontiguousarray(samples, dtype=np.float64)
-    f0, times = pyworld.dio(x, SAMPLE_RATE, f0_floor=F0_FLOOR, f0_ceil=F0_CEIL,
-                            frame_period=FRAME_PERIOD_MS, speed=2)
+    f0, times = pyworld.dio(
+        x, SAMPLE_RATE, f0_floor=F0_FLOOR, f0_ceil=F0_CEIL, frame_period=FRAME_PERIOD_MS, speed=2
+    )
     f0 = pyworld.stonemask(x, f0, times, SAMPLE_RATE)
     sp = pyworld.cheaptrick(x, f0, times, SAMPLE_RATE, fft_size=FFT_SIZE)
     ap = None
     if with_aperiodicity:
-        half = pyworld.d4c(x, np.ascontiguousarray(f0[::2]), np.ascontiguousarray(times[::2]), SAMPLE_RATE,
-                           fft_size=FFT_SIZE)
+        half = pyworld.d4c(
+            x, np.ascontiguousarray(f0[::2]), np.ascontiguousarray(times[::2]), SAMPLE_RATE, fft_size=FFT_SIZE
+        )
         ap = np.repeat(half, 2, axis=0)[: len(f0)]
     return WorldFeatures(f0=f0, log_sp=np.log(np.maximum(sp, 1e-16)), ap=ap)
 

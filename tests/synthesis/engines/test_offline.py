@@ -15,8 +15,10 @@ import pytest
 from studio.errors import Conflict, InvalidInput
 from synthesis.engines.base import Reference, SynthesisOptions
 
-pytestmark = pytest.mark.skipif(shutil.which("flite") is None or shutil.which("sox") is None,
-                                reason="needs the Debian packages flite and sox")
+pytestmark = pytest.mark.skipif(
+    shutil.which("flite") is None or shutil.which("sox") is None,
+    reason="needs the Debian packages flite and sox",
+)
 
 REFERENCE_TEXT = (
     "Every morning the old ferry leaves the harbour just before seven. "
@@ -139,8 +141,9 @@ def test_happy_speech_is_higher_and_livelier_than_sad_speech(engine, artifacts):
     assert float(np.abs(sad_audio.samples).max()) < 0.7  # quieter, too
 
 
-def test_converted_speech_sounds_more_like_the_speaker_than_the_base_voice(engine, artifacts, neutral_audio,
-                                                                           tmp_path):
+def test_converted_speech_sounds_more_like_the_speaker_than_the_base_voice(
+    engine, artifacts, neutral_audio, tmp_path
+):
     from synthesis.audio.embedding import cosine, speaker_embedding
     from synthesis.engines.offline.base_voice import speak as base_speak
 
@@ -151,8 +154,10 @@ def test_converted_speech_sounds_more_like_the_speaker_than_the_base_voice(engin
 
 
 def test_long_text_is_spoken_sentence_by_sentence_without_clicks_at_the_joins(engine, artifacts):
-    text = ("The first sentence is short. The second one, which is a little longer, has a comma in it! "
-            "Is the third a question? The fourth sentence ends the paragraph.")
+    text = (
+        "The first sentence is short. The second one, which is a little longer, has a comma in it! "
+        "Is the third a question? The fourth sentence ends the paragraph."
+    )
     chunks = list(engine.stream(artifacts, text, SynthesisOptions()))
     assert len(chunks) == 4
     joined = np.concatenate([c.samples for c in chunks])
@@ -188,5 +193,15 @@ def test_emotion_tagged_references_give_that_emotion_its_own_pitch(engine, tmp_p
     measured = profile.prosody["happy"].log_f0_mean - profile.prosody["neutral"].log_f0_mean
     assert measured == pytest.approx(4 * np.log(2) / 12, abs=0.05)
     ratio = median_f0(speak(engine, artifacts, emotion="happy").samples, SAMPLE_RATE) / median_f0(
-        speak(engine, artifacts).samples, SAMPLE_RATE)
+        speak(engine, artifacts).samples, SAMPLE_RATE
+    )
     assert ratio == pytest.approx(2 ** (4 / 12), rel=0.08)
+
+
+def test_empty_artifacts_speak_with_the_built_in_base_voice(engine):
+    """Built-in voices have no profile: the joe voice itself, with emotion and pitch still working."""
+    plain = speak(engine, {})
+    higher = speak(engine, {}, pitch=3.0)
+    assert plain.sample_rate == SAMPLE_RATE and float(np.abs(plain.samples).max()) > 0.5
+    ratio = median_f0(higher.samples, SAMPLE_RATE) / median_f0(plain.samples, SAMPLE_RATE)
+    assert ratio == pytest.approx(2 ** (3 / 12), rel=0.05)
