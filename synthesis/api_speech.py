@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 
 from studio.errors import InvalidInput, NotFound
 from studio.files import file_response
-from studio.waiting import waiting_view
+from studio.waiting import AudioOrJsonNegotiation, waiting_view
 from synthesis import speech as services
 from synthesis.engines.base import EMOTIONS
 from synthesis.jobs import job_payload
@@ -82,6 +82,7 @@ def _wants_audio(request: Request) -> bool:
 
 
 class SpeechCreateView(APIView):
+    content_negotiation_class = AudioOrJsonNegotiation
     @extend_schema(
         request=SpeechRequestSerializer,
         responses={
@@ -131,6 +132,7 @@ class SpeechCreateView(APIView):
 
 
 class SpeechResultView(APIView):
+    content_negotiation_class = AudioOrJsonNegotiation
     always_audio = False
 
     def post(self, request: Request, job_id: str) -> Response | HttpResponse:
@@ -239,6 +241,7 @@ class OpenAISpeechSerializer(serializers.Serializer):
 
 
 class OpenAISpeechView(APIView):
+    content_negotiation_class = AudioOrJsonNegotiation
     """Existing OpenAI clients can speak with studio voices: ``voice`` is a studio voice id or name."""
 
     @extend_schema(

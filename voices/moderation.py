@@ -70,6 +70,6 @@ def voices_purge_expired(*, now: datetime | None = None) -> list[str]:
     expired = Voice.objects.filter(type=Voice.Type.CLONED, expires_at__lte=now)
     purged = []
     for voice in expired:
+        purged.append(voice.id)  # before the delete, which clears the instance's id
         voice_delete(voice=voice, reason=f"expired on {voice.expires_at:%Y-%m-%d} (retention)")
-        purged.append(voice.id)
     return purged

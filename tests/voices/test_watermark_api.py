@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 
 
 def detect(api, data: bytes, name: str = "clip.mp3"):
-    return api.post("/v1/watermark/detect", {"file": SimpleUploadedFile(name, data)})
+    return api.post("/v1/watermark/detect", {"file": SimpleUploadedFile(name, data, content_type="audio/mpeg")})
 
 
 def test_generated_speech_is_detected_even_after_mp3_at_64_kbps(api, eager_jobs):

@@ -1,0 +1,77 @@
+"""The cloning job end to end on the real offline engine: steps, analysis, preview, similarity."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from synthesis.audio.codec import decode
+from synthesis.models import Job
+from voices.models import Voice
+
+pytestmark = pytest.mark.django_db
+
+
+def clone(api, wav: bytes, **fields):
+    return api.post(
+        "/v1/voices/clone", {"name": "Narrator", "file": SimpleUploadedFile("take.wav", wav, "audio/wav"), **fields}
+    )
+
+
+def test_a_clone_runs_every_step_and_makes_an_available_voice(api, speech_wav, eager_jobs, monkeypatch):
+    from synthesis import jobs
+
+    steps = []
+    original = jobs.JobProgress._report
+
+    def spy(self, name, fraction, *, force):
+        steps.append(name)
+        return original(self, name, fraction, force=force)
+
+    monkeypatch.setattr(jobs.JobProgress, "_report", spy)
+    response = clone(api, speech_wav(), normalize_volume="true")
+    assert response.status_code == HTTPStatus.ACCEPTED
+    voice = Voice.objects.get(pk=response.json()["id"])
+    assert voice.status == "AVAILABLE", voice.error
+    assert list(dict.fromkeys(steps)) == [
+        "decode", "detect speech", "clean up", "analyse", "prepare engine", "preview", "similarity",
+    ]  # fmt: skip
+
+    body = api.get(f"/v1/voices/{voice.id}").json()
+    analysis = body["analysis"]
+    assert 12 < analysis["total_duration"] < 15 and 8 < analysis["speech_duration"] <= analysis["total_duration"]
+    assert analysis["quality"] in ("excellent", "good", "fair", "poor")
+    assert analysis["language_detected"] == "en" and analysis["speaker_consistency"] == 1.0
+    assert 0 <= body["similarity_score"] <= 1 and body["progress"]["percent"] == 100.0
+    sample = body["samples"][0]
+    assert sample["transcript"]  # Whisper filled it in
+
+    preview = api.get(body["preview_url"])
+    assert preview.status_code == HTTPStatus.OK
+    audio = decode(b"".join(preview.streaming_content), target_rate=None)
+    assert audio.sample_rate == 44100 and audio.duration > 2
+    assert voice.jobs.get().status == Job.Status.SUCCEEDED
+
+
+def test_a_failing_step_fails_the_voice_with_a_message_to_act_on(api, speech_wav, eager_jobs, monkeypatch):
+    from studio.errors import InvalidAudio
+    from synthesis.engines import get_engine
+
+    def broken(*args, **kwargs):
+        raise InvalidAudio("The recordings are too noisy to learn a voice from; record in a quieter room.")
+
+    monkeypatch.setattr(get_engine("offline"), "prepare", broken)
+    voice_id = clone(api, speech_wav()).json()["id"]
+    body = api.get(f"/v1/voices/{voice_id}").json()
+    assert body["status"] == "FAILED" and "quieter room" in body["error"]
+    job = Job.objects.get(voice_id=voice_id)
+    assert job.status == "FAILED" and job.error == body["error"]
+
+
+def test_wait_true_answers_when_the_voice_is_ready(api, speech_wav, eager_jobs):
+    response = clone(api, speech_wav(), wait="true")
+    assert response.status_code == HTTPStatus.OK
+    body = response.json()
+    assert body["status"] == "AVAILABLE" and body["job"]["status"] == "SUCCEEDED"
