@@ -22,7 +22,7 @@ from synthesis.models import Job
 from voices import selectors, services
 from voices.forms import LANGUAGE_NAMES, TIER_LABELS, VoiceEditForm, VoiceFilterForm, VoiceNewForm
 from voices.ingest import TIER_SPEECH_LIMITS
-from voices.models import Voice
+from voices.models import Voice, VoiceSample
 
 
 def _visible_voice(request: HttpRequest, voice_id: str) -> Voice:
@@ -152,6 +152,13 @@ def _decorate(voice: Voice) -> Voice:
     return voice
 
 
+def _with_trim(sample: VoiceSample) -> VoiceSample:
+    """Mark samples whose stored trim really cuts something (the page sends trims for all or none)."""
+    start, end = sample.trim_start or 0.0, sample.trim_end
+    sample.is_trimmed = start > 0.05 or (end is not None and end < sample.duration - 0.05)
+    return sample
+
+
 def _clone_job(voice: Voice) -> Job | None:
     return voice.jobs.filter(kind=Job.Kind.CLONE).order_by("-created_at").first()
 
@@ -190,7 +197,7 @@ def _detail_context(request: HttpRequest, voice: Voice, form: VoiceEditForm | No
         "voice": voice,
         "is_owner": is_owner,
         "form": form,
-        "samples": list(voice.samples.all()) if is_owner else [],
+        "samples": [_with_trim(sample) for sample in voice.samples.all()] if is_owner else [],
         "analysis": analysis,
         "similarity_percent": None if similarity is None else round(similarity * 100),
         "language_name": LANGUAGE_NAMES.get(voice.language, voice.language),

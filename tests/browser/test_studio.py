@@ -120,23 +120,23 @@ def test_record_trim_upload_and_clone_a_voice(page, upload_wav):
 def test_generate_speech_with_emotion_speed_and_pitch(page):
     sign_in(page)
     page.goto("/speech")
-    page.get_by_label("Voice").select_option(BUILT_IN_ID)
-    page.get_by_label("Text").fill(
+    page.get_by_role("combobox", name="Voice", exact=True).select_option(BUILT_IN_ID)
+    page.get_by_role("textbox", name="Text", exact=True).fill(
         "Hello from the studio. This sentence is spoken a little faster and higher."
     )
-    page.get_by_label("Emotion").select_option("happy")
-    speed = page.get_by_label("Speed")
+    page.get_by_role("combobox", name="Emotion").select_option("happy")
+    speed = page.get_by_role("slider", name="Speed")
     speed.focus()
     for _ in range(10):  # 1.0 → 1.5 in steps of 0.05, with the keyboard
         speed.press("ArrowRight")
-    pitch = page.get_by_label("Pitch")
+    pitch = page.get_by_role("slider", name="Pitch")
     pitch.focus()
     for _ in range(3):
         pitch.press("ArrowRight")
     expect(page.locator("#speed-value")).to_have_text("1.5×")
     expect(page.locator("#pitch-value")).to_have_text("+3 st")
-    page.get_by_label("Format").select_option("ogg")
-    page.get_by_label("Sample rate").select_option("22050")
+    page.get_by_role("combobox", name="Format").select_option("ogg")
+    page.get_by_role("combobox", name="Sample rate").select_option("22050")
     screenshot(page, "05-speech-form")
 
     page.get_by_role("button", name="Generate", exact=True).click()
@@ -153,6 +153,17 @@ def test_generate_speech_with_emotion_speed_and_pitch(page):
     with open(download.path(), "rb") as handle:
         assert handle.read(4) == b"OggS"
     expect(page.locator("#recent .speech-item").first).to_contain_text("This sentence is spoken")
+
+    # Batch: several lines, one job, a list of files.
+    page.get_by_role("tab", name="Batch").click()
+    page.get_by_role("textbox", name="One text per line").fill("First line.\n\nSecond line, a bit longer.")
+    expect(page.locator("[data-batch-count]")).to_have_text("2")
+    page.get_by_role("button", name="Generate batch").click()
+    files = page.locator("#batch-files li")
+    expect(files).to_have_count(2, timeout=120_000)
+    expect(files.nth(1)).to_contain_text("Second line")
+    expect(files.nth(0).get_by_role("link", name=re.compile(r"Download 001\.ogg"))).to_be_visible()
+    screenshot(page, "06b-speech-batch")
     assert page.js_errors == []
 
 

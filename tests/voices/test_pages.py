@@ -241,3 +241,14 @@ def test_staff_media_refuses_paths_outside_media(client, make_user):
     client.force_login(make_user("root", is_staff=True))
     assert client.get("/staff/media/../secret_key").status_code == HTTPStatus.NOT_FOUND
     assert client.get("/staff/media/voices/missing.wav").status_code == HTTPStatus.NOT_FOUND
+
+
+def test_voice_page_shows_only_trims_that_cut_something(alice_client, user, make_voice):
+    voice = make_voice(user, "Trimmed")
+    sample_for(voice, trim_start=1.0, trim_end=9.5)
+    sample_for(voice, trim_start=0.0, trim_end=12.0)  # the whole 12 s take
+
+    page = alice_client.get(f"/voices/{voice.id}").content.decode()
+
+    assert page.count("trimmed to") == 1 and "trimmed to 1.0–9.5 s" in page
+    assert page.count("data-trim-start") == 1

@@ -17,6 +17,12 @@ export function waveOptions(extra = {}) {
   };
 }
 
+/** "1.2 / 3.4 s" for short clips (whole seconds say little there), "0:42 / 2:10" for longer ones. */
+export function playerTime(current, duration) {
+  if (duration < 60) return `${current.toFixed(1)} / ${duration.toFixed(1)} s`;
+  return `${formatClock(current)} / ${formatClock(duration)}`;
+}
+
 /** Turn a `.player[data-src]` element into a player. Returns the WaveSurfer instance. */
 export function mountPlayer(root, { plugins = [], onReady } = {}) {
   if (root.wavesurfer) return root.wavesurfer;
@@ -32,7 +38,7 @@ export function mountPlayer(root, { plugins = [], onReady } = {}) {
   const label = root.dataset.label || "audio";
   let duration = 0;
   const showTime = (current) => {
-    if (time) time.textContent = `${formatClock(current)} / ${formatClock(duration)}`;
+    if (time) time.textContent = playerTime(current, duration);
     wave.setAttribute("aria-valuenow", current.toFixed(1));
     wave.setAttribute("aria-valuetext", `${formatClock(current)} of ${formatClock(duration)}`);
   };

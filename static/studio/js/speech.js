@@ -167,6 +167,7 @@ async function generate(event) {
   }
   setBusy(true);
   $("speech-result").hidden = true;
+  $("batch-result").hidden = true;
   try {
     const { job } = await requestJSON(form.action, { method: "POST", body: new FormData(form) });
     startProgress("Generating speech…");
@@ -238,6 +239,7 @@ async function generateBatch() {
   };
   setBusy(true);
   $("batch-result").hidden = true;
+  $("speech-result").hidden = true;
   try {
     const batch = await requestJSON("/v1/speech/batch", { method: "POST", json: body });
     startProgress(`Generating ${lines.length} file${lines.length === 1 ? "" : "s"}…`);

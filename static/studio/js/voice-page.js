@@ -3,6 +3,25 @@ import RegionsPlugin from "../../vendor/wavesurfer/plugins/regions.esm.js";
 import { mountPlayer } from "./player.js";
 import { ProgressView, watchJob } from "./progress.js";
 
+// The voice's status as the job moves on (the badge was rendered when the page loaded).
+const VOICE_STATUS = {
+  QUEUED: ["PENDING", "pending", "Queued"],
+  RUNNING: ["PROCESSING", "processing", "Cloning"],
+  SUCCEEDED: ["AVAILABLE", "available", "Available"],
+  FAILED: ["FAILED", "failed", "Failed"],
+};
+
+function showStatus(jobStatus) {
+  const [status, modifier, label] = VOICE_STATUS[jobStatus] || VOICE_STATUS.QUEUED;
+  const badge = document.querySelector('#voice [data-role="status-badge"]');
+  if (badge) {
+    badge.className = `badge badge--${modifier}`;
+    badge.textContent = label;
+  }
+  // data-status stays what the server said until the page reloads into the finished voice.
+  if (status === "FAILED") document.getElementById("voice").dataset.status = status;
+}
+
 function followCloning() {
   const card = document.getElementById("clone-progress");
   if (!card) return;
@@ -14,6 +33,7 @@ function followCloning() {
     card.dataset.jobId,
     (job) => {
       view.update(job);
+      showStatus(job.status);
       if (job.status === "SUCCEEDED") {
         state.textContent = "Done — loading the voice…";
         setTimeout(() => window.location.reload(), 600);
@@ -22,12 +42,6 @@ function followCloning() {
         const failed = document.getElementById("clone-failed");
         failed.querySelector("[data-error-text]").textContent = job.error || "The cloning job stopped with an error.";
         failed.hidden = false;
-        const badge = document.querySelector('#voice [data-role="status-badge"]');
-        if (badge) {
-          badge.className = "badge badge--failed";
-          badge.textContent = "Failed";
-        }
-        document.getElementById("voice").dataset.status = "FAILED";
         failed.querySelector("a")?.focus();
       }
     },
