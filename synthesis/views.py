@@ -35,18 +35,19 @@ ERROR_FIELDS = {"voice_id": "voice", "output_format": "output_format", "sample_r
 
 
 def _voice_choices(user) -> list[tuple[str, list[tuple[str, str]]]]:
-    """Usable voices grouped as the select shows them: mine, built-in, shared."""
+    """Usable voices grouped as the select shows them. Own voices still waiting for their speaker's
+    consent come last: choosing one explains what is missing."""
     voices = voices_visible_to(user).filter(status=Voice.Status.AVAILABLE).order_by("name")
-    groups: dict[str, list[tuple[str, str]]] = {"My voices": [], "Built-in": [], "Shared": []}
+    groups: dict[str, list[tuple[str, str]]] = {
+        "My voices": [], "Built-in": [], "Shared": [], "Waiting for consent": [],
+    }  # fmt: skip
     for voice in voices:
-        label = voice.name
         if voice.owner_id == user.pk:
-            group = "My voices"
-            if voice.verification != Voice.Verification.VERIFIED:
-                label += " (consent needed)"
+            verified = voice.verification == Voice.Verification.VERIFIED
+            group = "My voices" if verified else "Waiting for consent"
         else:
             group = "Built-in" if voice.is_built_in else "Shared"
-        groups[group].append((voice.id, label))
+        groups[group].append((voice.id, voice.name))
     return [(name, choices) for name, choices in groups.items() if choices]
 
 
@@ -89,8 +90,10 @@ def _recent(user, *, voice_id: str = "", limit: int | None = None):
 @login_required
 @require_http_methods(["GET", "POST"])
 def speech_page(request: HttpRequest) -> HttpResponse:
-    initial = {"voice": request.GET.get("voice", "")}
-    form = SpeechForm(request.POST if request.method == "POST" else None, user=request.user, initial=initial)
+    form = SpeechForm(request.POST if request.method == "POST" else None, user=request.user)
+    choices = form.fields["voice"].choices
+    # ?voice=<id> (from a voice page) preselects it; else the first voice that can speak.
+    form.initial["voice"] = request.GET.get("voice") or (choices[0][1][0][0] if choices else "")
     if request.method == "POST":
         job = _generate(request, form)
         if job is not None:

@@ -119,6 +119,7 @@ def sign_in(page, username: str = "admin", password: str = ADMIN_PASSWORD) -> No
 def screenshot(page, name: str, *, full_page: bool = True) -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
-    page.evaluate("window.scrollTo(0, 0)")  # the sticky header belongs at the top of a full-page shot
+    # The sticky header belongs at the top of a full-page shot (and a smooth scroll may still be running).
+    page.evaluate("window.scrollTo({top: 0, behavior: 'instant'})")
     page.screenshot(path=str(path), full_page=full_page)
     return path
