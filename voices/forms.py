@@ -62,7 +62,7 @@ class VoiceNewForm(forms.Form):
     language = forms.ChoiceField(choices=LANGUAGES, initial="en")
     description = forms.CharField(
         required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="Optional: who is speaking, the style, where it will be used.",
+        help_text="Who is speaking, the style, where it will be used.",
     )  # fmt: skip
     visibility = forms.ChoiceField(
         choices=list(VISIBILITY_LABELS.items()), initial="PRIVATE", widget=forms.RadioSelect
