@@ -75,7 +75,9 @@ def studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[servers.Studio]
     studio.kill()
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: while sync_playwright() is open, the main thread has a running event loop,
+# and every later test that calls asyncio.run() (channel layer, websocket clients) would fail.
+@pytest.fixture(scope="module")
 def browser(mic_wav: Path) -> Iterator:
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian's chromium is needed for the browser tests (apt-get install chromium)")
