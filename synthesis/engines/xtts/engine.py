@@ -45,6 +45,8 @@ if TYPE_CHECKING:
 XTTS_LANGUAGES = (
     "en", "es", "fr", "de", "it", "pt", "pl", "tr", "ru", "nl", "cs", "ar", "zh", "hu", "ko", "ja", "hi",
 )  # fmt: skip
+# The same languages as a checkpoint's config.json and vocab name them.
+CHECKPOINT_LANGUAGES = tuple("zh-cn" if code == "zh" else code for code in XTTS_LANGUAGES)
 # GPT tokens per streamed chunk: coqui's default. Each token is 1024 samples at 22.05 kHz (46 ms),
 # so a chunk is ~0.93 s of speech; smaller chunks start sooner but cost more vocoder passes.
 STREAM_CHUNK_TOKENS = 20

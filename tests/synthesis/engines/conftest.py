@@ -13,25 +13,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-XTTS_LANGUAGES = [
-    "en",
-    "es",
-    "fr",
-    "de",
-    "it",
-    "pt",
-    "pl",
-    "tr",
-    "ru",
-    "nl",
-    "cs",
-    "ar",
-    "zh-cn",
-    "hu",
-    "ko",
-    "ja",
-    "hi",
-]
+from synthesis.engines.xtts.engine import CHECKPOINT_LANGUAGES
+
+XTTS_LANGUAGES = list(CHECKPOINT_LANGUAGES)  # the codes a checkpoint uses ("zh-cn")
 # The GPT may make at most this many audio tokens per text piece (~46 ms of audio each). Random
 # weights never choose the stop token, so every piece is exactly this long: fast, and a fixed length
 # that makes speed comparisons meaningful (10 tokens at speed 2 -> exactly 5 latent frames).
