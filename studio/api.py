@@ -6,8 +6,9 @@ from http import HTTPStatus
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.http import Http404
-from rest_framework import exceptions
+from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -70,3 +71,26 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     code = DRF_CODES.get(response.status_code, getattr(detail, "code", None) or "error")
     response.data = {"error": {"code": code, "message": message}}
     return response
+
+
+class PageQuerySerializer(serializers.Serializer):
+    """``limit`` (1..100, default 20) and ``offset`` of every list endpoint."""
+
+    limit = serializers.IntegerField(required=False, min_value=1, max_value=100, default=20)
+    offset = serializers.IntegerField(required=False, min_value=0, default=0)
+
+
+def paginated(queryset: QuerySet, serializer_class: type[serializers.BaseSerializer], page: dict) -> Response:
+    """One page of ``queryset`` (ordered newest first) in the list shape all endpoints share."""
+    limit, offset = page["limit"], page["offset"]
+    total = queryset.count()
+    rows = queryset.order_by("-created_at", "id")[offset : offset + limit]
+    return Response(
+        {
+            "data": serializer_class(rows, many=True).data,
+            "total": total,
+            "limit": limit,
+            "offset": offset,
+            "next_offset": offset + limit if offset + limit < total else None,
+        }
+    )

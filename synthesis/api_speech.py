@@ -14,6 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from studio.api import PageQuerySerializer, paginated
 from studio.errors import InvalidInput, NotFound
 from studio.files import file_response
 from studio.waiting import AudioOrJsonNegotiation, waiting_view
@@ -43,6 +44,10 @@ class SpeechSerializer(serializers.ModelSerializer):
 
     def get_batch_id(self, speech: Speech) -> str | None:
         return speech.job_id if speech.filename else None
+
+
+class SpeechListQuerySerializer(PageQuerySerializer):
+    voice_id = serializers.CharField(required=False, max_length=40)
 
 
 class SpeechParamsSerializer(serializers.Serializer):
@@ -83,6 +88,7 @@ def _wants_audio(request: Request) -> bool:
 
 class SpeechCreateView(APIView):
     content_negotiation_class = AudioOrJsonNegotiation
+
     @extend_schema(
         request=SpeechRequestSerializer,
         responses={
@@ -106,29 +112,18 @@ class SpeechCreateView(APIView):
         response.wait_for_job = job.id
         return response
 
-    @extend_schema(responses=SpeechSerializer(many=True), summary="Your past generations, newest first")
+    @extend_schema(
+        parameters=[SpeechListQuerySerializer],
+        responses=SpeechSerializer(many=True),
+        summary="Your past generations, newest first",
+    )
     def get(self, request: Request) -> Response:
-        try:
-            limit = int(request.query_params.get("limit", 20))
-            offset = int(request.query_params.get("offset", 0))
-        except ValueError:
-            raise InvalidInput("limit and offset must be integers.", field="limit") from None
-        if not 1 <= limit <= 100 or offset < 0:
-            raise InvalidInput("limit must be 1 to 100 and offset at least 0.", field="limit")
+        query = SpeechListQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
         speeches = Speech.objects.filter(owner=request.user)
-        if voice_id := request.query_params.get("voice_id"):
+        if voice_id := query.validated_data.get("voice_id"):
             speeches = speeches.filter(voice_id=voice_id)
-        total = speeches.count()
-        page = speeches.order_by("-created_at", "id")[offset : offset + limit]
-        return Response(
-            {
-                "data": SpeechSerializer(page, many=True).data,
-                "total": total,
-                "limit": limit,
-                "offset": offset,
-                "next_offset": offset + limit if offset + limit < total else None,
-            }
-        )
+        return paginated(speeches, SpeechSerializer, query.validated_data)
 
 
 class SpeechResultView(APIView):

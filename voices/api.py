@@ -10,6 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from studio.api import paginated
 from studio.errors import NotFound
 from studio.files import file_response
 from voices import selectors, services
@@ -31,19 +32,7 @@ class VoiceListView(APIView):
             voices = voices.filter(language__iexact=language) | voices.filter(languages__icontains=language)
         if "search" in filters:
             voices = voices.filter(name__icontains=filters["search"])
-        limit, offset = filters["limit"], filters["offset"]
-        total = voices.count()
-        page = voices.order_by("-created_at", "id")[offset : offset + limit]
-        next_offset = offset + limit if offset + limit < total else None
-        return Response(
-            {
-                "data": VoiceSerializer(page, many=True).data,
-                "total": total,
-                "limit": limit,
-                "offset": offset,
-                "next_offset": next_offset,
-            }
-        )
+        return paginated(voices, VoiceSerializer, filters)
 
 
 class VoiceDetailView(APIView):

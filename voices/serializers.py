@@ -4,6 +4,7 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from studio.api import PageQuerySerializer
 from voices.models import Voice, VoiceSample
 
 
@@ -67,7 +68,12 @@ class VoiceSerializer(serializers.ModelSerializer):
         from synthesis.engines import get_engine
 
         terms = get_engine(voice.engine).license
-        return {"engine": voice.engine, "license": terms.name, "commercial_use": terms.commercial_use, "notes": terms.notes}
+        return {
+            "engine": voice.engine,
+            "license": terms.name,
+            "commercial_use": terms.commercial_use,
+            "notes": terms.notes,
+        }
 
     def get_owner(self, voice: Voice) -> str | None:
         return voice.owner.get_username() if voice.owner_id else None
@@ -95,11 +101,9 @@ class VoiceUpdateSerializer(serializers.Serializer):
         return attrs
 
 
-class VoiceListQuerySerializer(serializers.Serializer):
+class VoiceListQuerySerializer(PageQuerySerializer):
     language = serializers.CharField(required=False, max_length=16)
     type = serializers.ChoiceField(choices=Voice.Type.choices, required=False)
     visibility = serializers.ChoiceField(choices=Voice.Visibility.choices, required=False)
     status = serializers.ChoiceField(choices=Voice.Status.choices, required=False)
     search = serializers.CharField(required=False, max_length=100)
-    limit = serializers.IntegerField(required=False, min_value=1, max_value=100, default=20)
-    offset = serializers.IntegerField(required=False, min_value=0, default=0)
