@@ -21,6 +21,24 @@ from voices.moderation import voice_renew
 from voices.serializers import VoiceSerializer
 
 
+ConsentSchema = inline_serializer(
+    "Consent",
+    {
+        "voice_id": serializers.CharField(),
+        "verification": serializers.ChoiceField(choices=Voice.Verification.choices),
+        "license": serializers.ChoiceField(choices=Voice.License.choices),
+        "consent_id": serializers.CharField(allow_null=True),
+        "phrase": serializers.CharField(allow_null=True),
+        "speaker_name": serializers.CharField(allow_null=True),
+        "requested_license": serializers.CharField(allow_null=True),
+        "last_check": serializers.JSONField(allow_null=True),
+    },
+)
+EventsSchema = inline_serializer(
+    "VoiceEvents", {"voice_id": serializers.CharField(), "events": serializers.ListField(child=serializers.JSONField())}
+)
+
+
 def consent_body(voice: Voice, consent: VoiceConsent | None) -> dict:
     checked = voice.consents.exclude(status=VoiceConsent.Status.AWAITING_RECORDING).first()
     return {
@@ -65,6 +83,7 @@ class VoiceConsentView(APIView):
             OpenApiParameter("speaker_name", str, description="Whose voice it is (default: your name)."),
             OpenApiParameter("license", str, enum=["personal", "commercial"]),
         ],
+        responses=ConsentSchema,
         summary="The consent phrase the speaker must record (with a fresh one-time code)",
     )
     def get(self, request: Request, voice_id: str) -> Response:
@@ -112,7 +131,7 @@ class VoiceRenewView(APIView):
 
 
 class VoiceEventsView(APIView):
-    @extend_schema(summary="The voice's audit log, newest first")
+    @extend_schema(responses=EventsSchema, summary="The voice's audit log, newest first")
     def get(self, request: Request, voice_id: str) -> Response:
         voice = selectors.voice_get_owned(request.user, voice_id)
         events = [

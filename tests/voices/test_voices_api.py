@@ -169,3 +169,9 @@ def test_schema_and_docs_are_served(client):
     assert schema.status_code == HTTPStatus.OK
     assert b"/v1/voices/{voice_id}" in schema.content
     assert client.get("/v1/docs").status_code == HTTPStatus.OK
+
+
+def test_the_openapi_schema_generates_without_warnings():
+    from django.core.management import call_command
+
+    call_command("spectacular", "--fail-on-warn", "--file", "/dev/null")
