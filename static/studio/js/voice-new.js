@@ -1,17 +1,14 @@
 // The new-voice page: record (record plugin) or upload samples, trim them (regions plugin), tag them,
 // then post everything to the clone endpoint the API uses (POST /v1/voices/clone) with the session.
 import WaveSurfer from "../../vendor/wavesurfer/wavesurfer.esm.js";
-import RecordPlugin from "../../vendor/wavesurfer/plugins/record.esm.js";
 import RegionsPlugin from "../../vendor/wavesurfer/plugins/regions.esm.js";
 import { csrfToken, errorFrom, formatClock, formatSeconds, requestJSON } from "./http.js";
 import { waveOptions } from "./player.js";
+import { extensionFor, setupRecorder } from "./recorder.js";
 
 const config = JSON.parse(document.getElementById("voice-new-config").textContent);
 const form = document.getElementById("voice-form");
 const $ = (id) => document.getElementById(id);
-// Raw microphone: browsers' voice processing (echo cancellation, noise suppression, gain control)
-// changes the timbre the clone is learning from.
-const MIC_CONSTRAINTS = { echoCancellation: false, noiseSuppression: false, autoGainControl: false, channelCount: 1 };
 const REGION_COLOR = "rgba(79, 70, 229, 0.16)";
 const SAMPLE_FIELDS = new Set(["file", "files", "emotions", "transcripts", "trim_starts", "trim_ends", "audio_url", "samples"]);
 
@@ -21,14 +18,6 @@ let nextId = 1;
 let recordings = 0;
 
 // --- Samples ---------------------------------------------------------------------------------------
-
-function extensionFor(type) {
-  if (type.includes("webm")) return "webm";
-  if (type.includes("ogg")) return "ogg";
-  if (type.includes("mp4") || type.includes("aac")) return "m4a";
-  if (type.includes("wav")) return "wav";
-  return "audio";
-}
 
 function addSample(blob, name, source, preset = {}) {
   if (samples.length >= config.maxSamples) {
@@ -190,106 +179,32 @@ function updateTotal() {
 
 // --- Recording ---------------------------------------------------------------------------------------
 
-const recordButton = $("record-button");
-const timer = $("record-timer");
 let recorder = null;
-let meter = null;
 
-function setupRecorder() {
-  const ws = WaveSurfer.create({
-    container: "#record-wave",
-    height: 96,
-    waveColor: "#a5b4fc",
-    progressColor: "#a5b4fc",
-    cursorWidth: 0,
-    interact: false,
-    barWidth: 2,
-    barGap: 1,
-    barRadius: 2,
-  });
-  recorder = ws.registerPlugin(
-    RecordPlugin.create({ renderRecordedAudio: false, scrollingWaveform: true, scrollingWaveformWindow: 8 }),
+function startRecorder() {
+  recorder = setupRecorder(
+    {
+      wave: $("record-wave"),
+      idle: $("record-idle"),
+      button: $("record-button"),
+      timer: $("record-timer"),
+      levelFill: $("level-fill"),
+      levelMeter: $("level-meter"),
+      error: $("record-error"),
+    },
+    {
+      canStart: () => {
+        if (samples.length < config.maxSamples) return true;
+        showSamplesError(`You can add at most ${config.maxSamples} samples. Remove one first.`);
+        return false;
+      },
+      onRecorded: (blob) => {
+        recordings += 1;
+        const sample = addSample(blob, `Recording ${recordings}.${extensionFor(blob.type)}`, "Recorded");
+        if (sample) sample.el.querySelector("[data-play]").focus();
+      },
+    },
   );
-  recorder.on("record-progress", (ms) => {
-    timer.textContent = formatClock(ms / 1000);
-  });
-  recorder.on("record-end", (blob) => {
-    recordings += 1;
-    ws.empty(); // the recording moves down to the samples list
-    stopMeter();
-    recorder.stopMic();
-    setRecordingState(false);
-    const sample = addSample(blob, `Recording ${recordings}.${extensionFor(blob.type)}`, "Recorded");
-    if (sample) sample.el.querySelector("[data-play]").focus();
-  });
-}
-
-function setRecordingState(on) {
-  recordButton.classList.toggle("is-recording", on);
-  recordButton.setAttribute("aria-pressed", String(on));
-  recordButton.querySelector("[data-label]").textContent = on ? "Stop" : "Record";
-  timer.classList.toggle("is-recording", on);
-  $("record-idle").hidden = on;
-  if (!on) timer.textContent = "0:00";
-}
-
-async function toggleRecording() {
-  $("record-error").hidden = true;
-  if (recorder.isRecording()) {
-    recorder.stopRecording();
-    return;
-  }
-  if (samples.length >= config.maxSamples) {
-    showSamplesError(`You can add at most ${config.maxSamples} samples. Remove one first.`);
-    return;
-  }
-  try {
-    const stream = await recorder.startMic(MIC_CONSTRAINTS);
-    startMeter(stream);
-    await recorder.startRecording(MIC_CONSTRAINTS);
-    setRecordingState(true);
-  } catch (error) {
-    stopMeter();
-    const denied = error && (error.name === "NotAllowedError" || error.name === "SecurityError");
-    $("record-error").textContent = denied
-      ? "The browser did not allow the microphone. Allow it in the address bar, or upload files instead."
-      : `The microphone could not be opened (${error && error.message ? error.message : error}). You can upload files instead.`;
-    $("record-error").hidden = false;
-  }
-}
-
-/** A live input level (peak, in dBFS mapped to 0..100) from an AnalyserNode on the mic stream. */
-function startMeter(stream) {
-  stopMeter();
-  const context = new AudioContext();
-  const analyser = context.createAnalyser();
-  analyser.fftSize = 1024;
-  context.createMediaStreamSource(stream).connect(analyser);
-  const data = new Float32Array(analyser.fftSize);
-  const fill = $("level-fill");
-  const bar = $("level-meter");
-  let frame = 0;
-  let shown = 0;
-  const tick = () => {
-    analyser.getFloatTimeDomainData(data);
-    let peak = 0;
-    for (const value of data) peak = Math.max(peak, Math.abs(value));
-    const level = peak > 0 ? Math.min(Math.max((20 * Math.log10(peak) + 60) / 60, 0), 1) : 0;
-    shown = Math.max(level, shown * 0.92); // fast attack, slow release: readable
-    fill.style.width = `${(shown * 100).toFixed(1)}%`;
-    if (frame++ % 10 === 0) bar.setAttribute("aria-valuenow", String(Math.round(shown * 100)));
-    meter.raf = requestAnimationFrame(tick);
-  };
-  meter = { context, raf: requestAnimationFrame(tick) };
-}
-
-function stopMeter() {
-  if (!meter) return;
-  cancelAnimationFrame(meter.raf);
-  meter.context.close();
-  meter = null;
-  $("level-fill").style.width = "0";
-  $("level-meter").setAttribute("aria-valuenow", "0");
 }
 
 // --- Uploads -------------------------------------------------------------------------------------------
@@ -486,9 +401,8 @@ async function loadRetrySamples() {
   }
 }
 
-setupRecorder();
+startRecorder();
 setupUploads();
-recordButton.addEventListener("click", toggleRecording);
 form.elements.tier.addEventListener("change", updateTotal);
 form.addEventListener("submit", submit);
 updateList();
