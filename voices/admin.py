@@ -1,10 +1,11 @@
 from django.contrib import admin
 from django.db import models
 from django.http import HttpRequest
+from django.utils.html import format_html
 
 from voices import services
-from voices.moderation import voice_moderate
 from voices.models import Voice, VoiceConsent, VoiceEvent, VoiceSample
+from voices.moderation import voice_moderate
 from voices.widgets import WaveformAudioWidget
 
 # Audio files (samples, previews) show a waveform player above the file input.
@@ -20,14 +21,41 @@ class VoiceSampleInline(admin.TabularInline):
 
 
 class VoiceConsentInline(admin.TabularInline):
+    """Consent recordings, read-only: a moderator listens to the clip next to the check's evidence."""
+
     model = VoiceConsent
     extra = 0
     can_delete = False
-    fields = ["id", "status", "speaker_name", "license", "file", "reason", "evidence", "checked_at", "revoked_at"]
+    fields = [
+        "id", "status", "speaker_name", "license", "clip", "reason", "evidence", "checked_at", "revoked_at",
+    ]  # fmt: skip
     readonly_fields = fields
+
+    class Media:
+        css = WaveformAudioWidget.Media.css
+        js = WaveformAudioWidget.Media.js
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
+
+    @admin.display(description="Recording")
+    def clip(self, consent: VoiceConsent) -> str:
+        """The widget's waveform player without its file input (the clip is evidence: it is not replaced)."""
+        url = WaveformAudioWidget().audio_url(consent.file)
+        if url is None:
+            return "—"
+        label = f"consent clip of {consent.speaker_name}"
+        return format_html(
+            '<div class="waveform-widget" data-src="{url}" data-height="40" data-label="{label}">'
+            '<div class="waveform-widget__player">'
+            '<button type="button" class="waveform-widget__play" data-play aria-label="Play {label}">▶</button>'
+            '<div class="waveform-widget__wave" data-wave><span class="waveform-widget__status">Loading waveform…</span></div>'
+            '<span class="waveform-widget__time" data-time>0:00</span>'
+            '<a class="waveform-widget__download" href="{url}" download>Download</a>'
+            "</div></div>",
+            url=url,
+            label=label,
+        )
 
 
 class VoiceEventInline(admin.TabularInline):
