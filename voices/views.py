@@ -1,7 +1,9 @@
-"""The voice pages: library, new voice, voice page (progress, analysis, edit, delete).
+"""The voice pages: library, new voice, voice page (progress, analysis, consent, trust, edit, delete).
 
-Plain function views. Reads go through voices.selectors, every state change through voices.services;
-the new-voice page's script posts to the same clone endpoint the API uses (POST /v1/voices/clone).
+Plain function views. Reads go through voices.selectors, every state change through the services
+(voices.services, voices.consent_jobs, voices.moderation); the new-voice page's script posts to the same
+clone endpoint the API uses (POST /v1/voices/clone), and the consent step records through
+/v1/voices/<id>/consent.
 """
 
 from __future__ import annotations
@@ -13,16 +15,21 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from django.template.defaultfilters import date as date_filter
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from studio.errors import Forbidden, InvalidInput, NotFound
+from studio.errors import Forbidden, InvalidInput, NotFound, StudioError
 from synthesis.engines.base import EMOTIONS
 from synthesis.jobs import job_payload
 from synthesis.models import Job
-from voices import selectors, services
+from voices import consent_jobs, moderation, selectors, services
+from voices.audit import voice_events
 from voices.forms import LANGUAGE_NAMES, TIER_LABELS, VoiceEditForm, VoiceFilterForm, VoiceNewForm
 from voices.ingest import TIER_SPEECH_LIMITS
-from voices.models import Voice, VoiceSample
+from voices.models import Voice, VoiceConsent, VoiceSample
+
+AUDIT_ROWS = 100  # the newest events on the page; the API (GET /v1/voices/<id>/events) has more
 
 
 def _visible_voice(request: HttpRequest, voice_id: str) -> Voice:
@@ -209,7 +216,184 @@ def _detail_context(request: HttpRequest, voice: Voice, form: VoiceEditForm | No
         "clone_steps": [name for name, _ in CLONE_STEPS],
         "job": job,
         "job_payload": job_payload(job) if job else None,
+        **_trust_context(voice, is_owner),
+        **_consent_step_context(request, voice, is_owner),
     }
+
+
+# --- Consent and trust -------------------------------------------------------------------------------
+
+EVENT_ACTIONS = {"verification": "Consent", "renewed": "Retention", "status": "Status"}
+VERIFICATION_BADGES = {"verified": "available", "pending": "pending", "failed": "failed", "revoked": "failed"}
+
+
+def _state_label(state: str) -> str:
+    return state.replace("_", " ").lower() if state.isupper() or "_" in state else state
+
+
+def _engine_terms(voice: Voice) -> dict | None:
+    from synthesis.engines import get_engine
+
+    try:
+        engine = get_engine(voice.engine)
+    except StudioError:  # an engine this installation no longer knows: say nothing rather than guess
+        return None
+    terms = engine.license
+    return {
+        "label": engine.label,
+        "name": terms.name,
+        "commercial_use": terms.commercial_use,
+        "notes": terms.notes,
+    }
+
+
+def _evidence(consent: VoiceConsent) -> dict:
+    """The last check's evidence as the trust panel shows it (percentages, pass/fail per measure)."""
+    evidence = consent.evidence or {}
+    wer, max_wer = evidence.get("wer"), evidence.get("wer_threshold")
+    similarity, min_similarity = evidence.get("similarity"), evidence.get("similarity_threshold")
+    return {
+        "status": consent.status,
+        "decision": evidence.get("decision") or consent.status,
+        "reason": consent.reason or evidence.get("reason", ""),
+        "checked_at": consent.checked_at,
+        "speaker_name": consent.speaker_name,
+        "license": consent.get_license_display(),
+        "transcript": evidence.get("transcript", ""),
+        "speech_seconds": evidence.get("speech_seconds"),
+        "wer_percent": None if wer is None else round(wer * 100),
+        "max_wer_percent": None if max_wer is None else round(max_wer * 100),
+        "wer_ok": None not in (wer, max_wer) and wer <= max_wer,
+        "similarity": similarity,
+        "min_similarity": min_similarity,
+        "similarity_ok": None not in (similarity, min_similarity) and similarity >= min_similarity,
+        "digits_ok": evidence.get("digits_ok"),
+        "negations": evidence.get("negations") or [],
+        # Clips with no usable speech are refused before anything is measured: only the reason then.
+        "measured": bool(evidence.get("transcript")) or similarity is not None,
+    }
+
+
+def _audit_rows(voice: Voice) -> list[dict]:
+    return [
+        {
+            "at": event.created_at,
+            "actor": event.actor.get_username() if event.actor else "",
+            "action": EVENT_ACTIONS.get(event.action, event.action.capitalize()),
+            "from": _state_label(event.from_state),
+            "to": _state_label(event.to_state),
+            "reason": event.reason,
+        }
+        for event in voice_events(voice.id)[:AUDIT_ROWS]
+    ]
+
+
+def _consent_job(voice: Voice) -> Job | None:
+    return voice.jobs.filter(kind=Job.Kind.CONSENT).order_by("-created_at").first()
+
+
+def _trust_context(voice: Voice, is_owner: bool) -> dict:
+    """What the trust panel shows: consent, last check, licence and engine terms, moderation, retention,
+    audit log. Owners see everything; other viewers see the status, the licence and the terms."""
+    consents = list(voice.consents.all()[:20]) if is_owner and not voice.is_built_in else []
+    checked = [c for c in consents if c.status != VoiceConsent.Status.AWAITING_RECORDING]
+    job = _consent_job(voice) if checked and checked[0].status == VoiceConsent.Status.CHECKING else None
+    return {
+        "engine_terms": _engine_terms(voice),
+        "verification_badge": VERIFICATION_BADGES.get(voice.verification, "pending"),
+        "verified_consent": next((c for c in consents if c.status == VoiceConsent.Status.VERIFIED), None),
+        "revoked_consent": next((c for c in consents if c.status == VoiceConsent.Status.REVOKED), None),
+        "last_check": _evidence(checked[0]) if checked else None,
+        # A check whose job crashed never gets evidence: the job's error says why.
+        "consent_job_error": job.error if job and job.status == Job.Status.FAILED else "",
+        "consent_checking": bool(job and job.status not in Job.FINAL),
+        "audit": _audit_rows(voice) if is_owner else [],
+        "show_trust_actions": is_owner and not voice.is_built_in,
+        "retention_days": settings.STUDIO_RETENTION_DAYS,
+    }
+
+
+def _consent_step_context(request: HttpRequest, voice: Voice, is_owner: bool) -> dict:
+    """The consent step: offered to the owner once the voice is AVAILABLE and until consent is verified."""
+    shown = (
+        is_owner
+        and not voice.is_built_in
+        and voice.status == Voice.Status.AVAILABLE
+        and voice.verification != Voice.Verification.VERIFIED
+    )
+    if not shown:
+        return {"consent_step": None}
+    terms = _engine_terms(voice)
+    commercial_allowed = bool(terms and terms["commercial_use"])
+    # Start from the newest request: an unrecorded one is the phrase already asked for, and after a
+    # failed or revoked consent the speaker is most likely the same person. Else: the user.
+    latest = voice.consents.first()
+    waiting = latest if latest and latest.status == VoiceConsent.Status.AWAITING_RECORDING else None
+    user = request.user
+    speaker_name = latest.speaker_name if latest else (user.get_full_name().strip() or user.get_username())
+    license = waiting.license if waiting else voice.license
+    if license == Voice.License.COMMERCIAL and not commercial_allowed:
+        license = Voice.License.PERSONAL
+    job = _consent_job(voice)
+    active_job = job if job and job.status not in Job.FINAL else None
+    return {
+        "consent_step": {
+            "speaker_name": speaker_name,
+            "license": license,
+            "commercial_allowed": commercial_allowed,
+            "config": {
+                "voiceId": voice.id,
+                "consentUrl": reverse("voice-consent", args=[voice.id]),
+                "trustUrl": reverse("voice-page-trust", args=[voice.id]),
+                "speechUrl": f"{reverse('speech-page')}?voice={voice.id}",
+                "maxUploadBytes": settings.STUDIO_MAX_UPLOAD_BYTES,
+                "job": job_payload(active_job) if active_job else None,
+            },
+        }
+    }
+
+
+@login_required
+@require_GET
+def voice_trust(request: HttpRequest, voice_id: str) -> HttpResponse:
+    """The trust panel alone: the consent step swaps it in when a check has finished."""
+    voice = _visible_voice(request, voice_id)
+    is_owner = voice.owner_id == request.user.pk
+    context = {"voice": voice, "is_owner": is_owner, **_trust_context(voice, is_owner)}
+    return render(request, "voices/_trust.html", context)
+
+
+@login_required
+@require_POST
+def voice_renew(request: HttpRequest, voice_id: str) -> HttpResponse:
+    voice = _owned_voice(request, voice_id)
+    try:
+        voice = moderation.voice_renew(voice=voice, actor=request.user)
+    except StudioError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request, f"Renewed: “{voice.name}” is kept until {date_filter(voice.expires_at, 'j M Y')}."
+        )
+    return redirect(reverse("voice-page", args=[voice.id]) + "#trust")
+
+
+@login_required
+@require_POST
+def voice_consent_revoke(request: HttpRequest, voice_id: str) -> HttpResponse:
+    voice = _owned_voice(request, voice_id)
+    try:
+        consent_jobs.consent_revoke(
+            voice=voice, actor=request.user, reason=request.POST.get("reason", "").strip()
+        )
+    except StudioError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            f"Consent revoked: “{voice.name}” can no longer speak. Record the consent phrase again to use it.",
+        )
+    return redirect(reverse("voice-page", args=[voice.id]) + "#trust")
 
 
 @login_required

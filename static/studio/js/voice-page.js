@@ -1,5 +1,7 @@
-// The voice page: live cloning progress (reloads into the finished voice), sample trims shown as regions.
+// The voice page: live cloning progress (reloads into the finished voice, at its consent step), sample
+// trims shown as regions, and the consent step.
 import RegionsPlugin from "../../vendor/wavesurfer/plugins/regions.esm.js";
+import { setupConsentStep } from "./consent-step.js";
 import { mountPlayer } from "./player.js";
 import { ProgressView, watchJob } from "./progress.js";
 
@@ -36,7 +38,11 @@ function followCloning() {
       showStatus(job.status);
       if (job.status === "SUCCEEDED") {
         state.textContent = "Done — loading the voice…";
-        setTimeout(() => window.location.reload(), 600);
+        // The finished voice opens at its consent step: the next thing the owner has to do.
+        setTimeout(() => {
+          window.location.hash = "consent-step";
+          window.location.reload();
+        }, 600);
       } else if (job.status === "FAILED") {
         state.textContent = "Stopped";
         const failed = document.getElementById("clone-failed");
@@ -75,3 +81,4 @@ function mountSamplePlayers() {
 // app.js mounts the other players lazily; mountPlayer() skips players mounted here first.
 mountSamplePlayers();
 followCloning();
+setupConsentStep();
