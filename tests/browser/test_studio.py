@@ -113,6 +113,11 @@ def test_record_trim_upload_and_clone_a_voice(page, upload_wav):
     assert 0 < float(gauge.get_attribute("data-similarity")) <= 1
     expect(page.locator("#preview-player")).to_have_class(re.compile("is-ready"))
     expect(page.locator(".sample-list li")).to_have_count(2)
+    # Right after cloning, the page offers the next step: the speaker's consent.
+    expect(page).to_have_url(re.compile(r"#consent-step$"))
+    expect(page.locator("#consent-phrase")).to_have_text(
+        re.compile(r"^I, admin, agree .* Code \d \d \d \d\.$")
+    )
     screenshot(page, "04-voice-page")
     assert page.js_errors == []
 
