@@ -7,8 +7,10 @@ For each voice: clone (prepare) a ~30 s reference with its transcript, say TEST_
 measure clone time, synthesis real-time factor, similarity to a *held-out* clip of the same voice
 (d-vector cosine and the studio's 0..1 similarity score) and intelligibility (Whisper tiny.en WER).
 Rows: "base" is the unconverted Piper joe voice, "global" the warp + EQ + F0 transform alone,
-"offline" the full engine. Timings are wall clock; "cpu" is process CPU time (less sensitive to
-other load on a shared machine).
+"offline" the full engine. Timings are wall clock; "cpu" is process CPU time over all threads (less
+sensitive to other load on a shared machine; Piper and WORLD run on separate threads, so on two idle
+cores wall time can be below CPU time). "conv15s" is the conversion alone (WORLD analysis, mapping,
+WORLD synthesis) per 15 s of base-voice speech.
 """
 
 from __future__ import annotations
@@ -33,11 +35,12 @@ import numpy as np  # noqa: E402
 from bench.reference_voices import TEST_TEXT, ReferenceVoice, reference_voices  # noqa: E402
 from synthesis.audio import asr, embedding, speech_activity  # noqa: E402
 from synthesis.engines.base import Reference, SynthesisOptions  # noqa: E402
-from synthesis.engines.offline import OfflineEngine, base_voice, preparation  # noqa: E402
+from synthesis.engines.offline import OfflineEngine, base_voice, preparation, rendering  # noqa: E402
 from synthesis.engines.offline.profile import (  # noqa: E402
     profile_from_artifacts,
     profile_to_artifacts,
 )
+from synthesis.engines.offline.prosody import plan_for  # noqa: E402
 
 
 @dataclasses.dataclass
@@ -52,6 +55,7 @@ class Row:
     rtf: float = float("nan")
     rtf_cpu: float = float("nan")
     profile_kb: float = float("nan")
+    convert_15s: float = float("nan")  # seconds to convert 15 s of base-voice speech (WORLD + mapping)
 
 
 def speaker(samples: np.ndarray, rate: int) -> np.ndarray:
@@ -85,6 +89,9 @@ def bench_voice(engine: OfflineEngine, voice: ReferenceVoice, base_audio: np.nda
     artifacts, clone_s, clone_cpu = timed(lambda: engine.prepare([reference], tier="instant"))
     audio, synth_s, synth_cpu = timed(engine.synthesize, artifacts, TEST_TEXT, SynthesisOptions())
     profile = profile_from_artifacts(artifacts)
+    plan = plan_for(profile, emotion="neutral", speed=1.0, pitch=0.0, stability=0.5)
+    _, convert_s, _ = timed(rendering.convert, base_audio, profile, plan)
+    convert_15s = convert_s * 15.0 / (len(base_audio) / base_voice.sample_rate())
     profile.spectral.exemplars = None
     global_only = engine.synthesize(profile_to_artifacts(profile), TEST_TEXT, SynthesisOptions())
     return [
@@ -100,6 +107,7 @@ def bench_voice(engine: OfflineEngine, voice: ReferenceVoice, base_audio: np.nda
             rtf=synth_s / audio.duration,
             rtf_cpu=synth_cpu / audio.duration,
             profile_kb=sum(len(b) for b in artifacts.values()) / 1024,
+            convert_15s=convert_15s,
         ),
     ]
 
@@ -111,13 +119,13 @@ def _fmt(value: float, spec: str) -> str:
 def print_rows(rows: list[Row]) -> None:
     print(
         f"{'voice':10s} {'variant':8s} {'cos':>6s} {'score':>6s} {'WER%':>6s} {'clone s':>8s} "
-        f"{'(cpu)':>6s} {'RTF':>6s} {'(cpu)':>6s} {'KB':>6s}"
+        f"{'(cpu)':>6s} {'RTF':>6s} {'(cpu)':>6s} {'KB':>6s} {'conv15s':>7s}"
     )
     for r in rows:
         print(
             f"{r.voice:10s} {r.variant:8s} {r.cosine:6.3f} {r.score:6.3f} {100 * r.wer:6.1f} "
             f"{_fmt(r.clone_s, '8.2f')} {_fmt(r.clone_cpu_s, '6.2f')} {_fmt(r.rtf, '6.3f')} "
-            f"{_fmt(r.rtf_cpu, '6.3f')} {_fmt(r.profile_kb, '6.0f')}"
+            f"{_fmt(r.rtf_cpu, '6.3f')} {_fmt(r.profile_kb, '6.0f')} {_fmt(r.convert_15s, '7.2f')}"
         )
 
 
@@ -136,7 +144,14 @@ def print_summary(rows: list[Row]) -> None:
         f"\noffline vs base: cosine x{np.mean([r.cosine for r in full]) / np.mean([r.cosine for r in base]):.2f}"
         f" (+{np.mean([r.cosine for r in full]) - np.mean([r.cosine for r in base]):.3f})"
     )
-    for key, unit in (("clone_s", "s"), ("clone_cpu_s", "s cpu"), ("rtf", ""), ("rtf_cpu", " cpu")):
+    keys = (
+        ("clone_s", "s"),
+        ("clone_cpu_s", "s cpu"),
+        ("rtf", ""),
+        ("rtf_cpu", " cpu"),
+        ("convert_15s", "s"),
+    )
+    for key, unit in keys:
         values = [getattr(r, key) for r in full]
         print(f"{key:12s} median {statistics.median(values):.3f}{unit}  worst {max(values):.3f}{unit}")
 

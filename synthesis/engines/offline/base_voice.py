@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,6 +17,8 @@ BASE_VOICE_ID = "en_US-joe-medium"
 
 _voice: PiperVoice | None = None
 _load_lock = threading.Lock()
+# Two single-threaded ONNX runs at once fill both cores; WORLD (which holds the GIL) shares them.
+_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="piper")
 # The ONNX session is thread-safe, but espeak's phonemizer keeps global state: Piper guards it with
 # its own lock, so concurrent calls are fine; loading is what must happen once.
 
@@ -85,6 +88,30 @@ def speak(text: str, prosody: Prosody = Prosody()) -> np.ndarray:
     if not chunks:
         return np.zeros(0, dtype=np.float32)
     return np.concatenate(chunks).astype(np.float32)
+
+
+def speak_async(text: str, prosody: Prosody = Prosody()) -> Future[np.ndarray]:
+    """``speak`` on the process's Piper worker threads (ONNX releases the GIL while it runs)."""
+    return _pool.submit(speak, text, prosody)
+
+
+def speak_sentences_async(text: str, prosody: Prosody = Prosody()) -> list[Future[np.ndarray]]:
+    """``text`` said sentence by sentence (Piper's own split, so the joined audio is what ``speak``
+    gives), the sentences rendered two at a time: long transcripts take half the wall time."""
+    from piper.config import SynthesisConfig
+
+    config = SynthesisConfig(
+        length_scale=prosody.length_scale,
+        noise_scale=prosody.noise_scale,
+        noise_w_scale=prosody.noise_w,
+    )
+    voice = base_voice()
+
+    def render(sentence: list[str]) -> np.ndarray:
+        audio = voice.phoneme_ids_to_audio(voice.phonemes_to_ids(sentence), config)
+        return np.clip(np.asarray(audio, dtype=np.float32).reshape(-1), -1.0, 1.0)
+
+    return [_pool.submit(render, sentence) for sentence in voice.phonemize(text) if sentence]
 
 
 def phonemes(text: str) -> list[str]:

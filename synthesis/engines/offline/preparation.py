@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,8 +17,8 @@ import numpy as np
 from studio.errors import InvalidAudio, InvalidInput
 
 from . import world
-from .base_voice import Prosody, phonemes, speak
-from .clips import Clip, analysed_clip, level_db, log_f0_stats, speech_seconds
+from .base_voice import Prosody, phonemes, speak, speak_sentences_async
+from .clips import FRAME_PERIOD_MS, Clip, analysed_clip, level_db, log_f0_stats, speech_seconds
 from .parallel import WARP_GRID, Pair, exemplars_from, global_map, make_pair, realigned
 from .profile import ProsodyStats, SpectralMap, VoiceProfile
 
@@ -42,7 +41,7 @@ class TrainingSettings:
     match_dims: int = 24
     neighbours: int = 16
     blend_neighbours: int = 4
-    blend: float = 0.0
+    blend: float = 0.3  # measured: 0.3 raised mean cosine 0.842 -> 0.864 at the same WER; 0.4 cost WER
 
 
 TIER_SETTINGS = {
@@ -83,7 +82,7 @@ def _within_budget(references: list[ReferenceAudio], settings: TrainingSettings)
 
 
 def _check_voiced(clips: list[Clip]) -> None:
-    voiced = sum(float((c.features.voiced & c.speech).sum()) for c in clips) * world.FRAME_PERIOD_MS / 1000
+    voiced = sum(float((c.features.voiced & c.speech).sum()) for c in clips) * FRAME_PERIOD_MS / 1000
     if voiced < MIN_VOICED_SECONDS:
         raise InvalidAudio(
             f"The references contain only {voiced:.1f} s of voiced speech; "
@@ -153,23 +152,27 @@ def _spectral_map(
 
 
 def _clips_and_pairs(references: list[ReferenceAudio], report: Report) -> tuple[list[Clip], list[Pair]]:
-    """Analyse the references while Piper reads their transcripts on a worker thread (ONNX releases
-    the GIL, WORLD does not): on 2 cores the two overlap, saving ~40 % of prepare's time."""
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="piper") as pool:
-        spoken = {
-            index: pool.submit(speak, reference.transcript, Prosody())
-            for index, reference in enumerate(references)
-            if reference.transcript.strip() and phonemes(reference.transcript)
-        }
-        clips = []
-        for index, reference in enumerate(references):
-            report(0.05 + 0.4 * index / len(references), "Analysing the recordings")
-            clips.append(analysed_clip(reference.samples, reference.transcript.strip(), reference.emotion))
+    """Analyse the references while Piper reads their transcripts on its worker threads (ONNX
+    releases the GIL, WORLD does not), so the two overlap on 2 cores."""
+    spoken = {
+        index: speak_sentences_async(reference.transcript)
+        for index, reference in enumerate(references)
+        if reference.transcript.strip() and phonemes(reference.transcript)
+    }
+    clips = []
+    for index, reference in enumerate(references):
+        report(0.05 + 0.4 * index / len(references), "Analysing the recordings")
+        clips.append(analysed_clip(reference.samples, reference.transcript.strip(), reference.emotion))
+    try:
         _check_voiced(clips)
-        pairs = []
-        for count, (index, future) in enumerate(spoken.items()):
-            report(0.45 + 0.15 * count / len(spoken), "Comparing with the base voice")
-            pairs.append(make_pair(clips[index], future.result()))
+    except InvalidAudio:
+        for future in (f for futures in spoken.values() for f in futures):
+            future.cancel()
+        raise
+    pairs = []
+    for count, (index, futures) in enumerate(spoken.items()):
+        report(0.45 + 0.15 * count / len(spoken), "Comparing with the base voice")
+        pairs.append(make_pair(clips[index], np.concatenate([f.result() for f in futures])))
     return clips, pairs
 
 

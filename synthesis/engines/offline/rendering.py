@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
+from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 
 import numpy as np
 
 from . import world
-from .base_voice import speak
+from .base_voice import speak_async
 from .conversion import convert_envelope, convert_f0
 from .profile import VoiceProfile
 from .prosody import RenderPlan
@@ -17,6 +19,7 @@ PHRASE_RMS = 0.1  # -20 dBFS speech level before the final peak normalisation
 _EDGE_FADE_SECONDS = 0.008  # raised-cosine fade at phrase edges: a join can never click
 _EDGE_MARGIN_SECONDS = 0.03  # kept around the speech so soft onsets and releases survive trimming
 _TRIM_BELOW_PEAK_DB = 50.0
+_LOOKAHEAD = 2
 
 
 def _brightness(tilt_db_per_octave: float) -> np.ndarray:
@@ -72,17 +75,23 @@ def convert(audio: np.ndarray, profile: VoiceProfile, plan: RenderPlan) -> np.nd
 
 
 def rendered_phrases(texts: list[str], profile: VoiceProfile, plan: RenderPlan) -> Iterator[np.ndarray]:
-    """Converted audio per phrase. Piper (ONNX, releases the GIL) says phrase n+1 on a worker thread
-    while this thread runs WORLD (holds the GIL) on phrase n: on 2 cores the two overlap almost fully."""
-    if not texts:
-        return
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="piper") as pool:
-        pending = pool.submit(speak, texts[0], plan.piper)
-        for index in range(len(texts)):
-            base_audio = pending.result()
-            if index + 1 < len(texts):
-                pending = pool.submit(speak, texts[index + 1], plan.piper)
+    """Converted audio per phrase. Piper (ONNX, releases the GIL) says the next phrases on its
+    worker threads while this thread runs WORLD (holds the GIL) on the current one, so on 2 cores
+    they overlap. Only ``_LOOKAHEAD`` phrases are started ahead: a stream closed early wastes little."""
+    pending: deque[Future[np.ndarray]] = deque()
+    upcoming = iter(texts)
+    try:
+        for text in itertools.islice(upcoming, _LOOKAHEAD):
+            pending.append(speak_async(text, plan.piper))
+        while pending:
+            base_audio = pending.popleft().result()
+            following = next(upcoming, None)
+            if following is not None:
+                pending.append(speak_async(following, plan.piper))
             yield _trimmed(convert(base_audio, profile, plan)).astype(np.float32)
+    finally:
+        for future in pending:
+            future.cancel()
 
 
 def silence(seconds: float) -> np.ndarray:

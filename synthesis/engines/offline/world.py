@@ -37,7 +37,9 @@ class WorldFeatures:
         return self.f0 > 0
 
 
-def analyse(samples: np.ndarray, *, with_aperiodicity: bool = True) -> WorldFeatures:
+def analyse(
+    samples: np.ndarray, *, with_aperiodicity: bool = True, frame_period: float = FRAME_PERIOD_MS
+) -> WorldFeatures:
     """WORLD analysis of 22.05 kHz audio: DIO + StoneMask (10x faster than Harvest), CheapTrick, D4C.
 
     Speed matters here (it runs on every synthesised phrase): DIO works on a 2x downsampled signal
@@ -48,7 +50,7 @@ def analyse(samples: np.ndarray, *, with_aperiodicity: bool = True) -> WorldFeat
 
     x = np.ascontiguousarray(samples, dtype=np.float64)
     f0, times = pyworld.dio(
-        x, SAMPLE_RATE, f0_floor=F0_FLOOR, f0_ceil=F0_CEIL, frame_period=FRAME_PERIOD_MS, speed=2
+        x, SAMPLE_RATE, f0_floor=F0_FLOOR, f0_ceil=F0_CEIL, frame_period=frame_period, speed=2
     )
     f0 = pyworld.stonemask(x, f0, times, SAMPLE_RATE)
     sp = pyworld.cheaptrick(x, f0, times, SAMPLE_RATE, fft_size=FFT_SIZE)
