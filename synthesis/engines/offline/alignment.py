@@ -10,29 +10,33 @@ from __future__ import annotations
 import numpy as np
 
 _STEP_DIAGONAL, _STEP_UP, _STEP_LEFT = 0, 1, 2
-BAND_FRAMES = 400  # the path may stray this far (in source + target frames) from the straight line
+MIN_BAND_FRAMES = 400  # the path may stray this far (source + target frames) from the straight line
+MAX_BAND_FRAMES = 2400  # bounds memory (steps are n_diagonals x band bytes) and time on long clips
 
 
-def _window(d: int, n: int, m: int, band: int) -> tuple[int, int]:
-    """Rows i of anti-diagonal d (cells (i, d - i)) inside the matrix and the band."""
-    centre = d * n / (n + m)
-    lo = max(0, d - m + 1, int(centre - band / 2))
-    hi = min(n, d + 1, int(centre + band / 2) + 1)
-    if lo >= hi:  # keep the path connected where the band is narrower than a step
-        lo, hi = max(0, d - m + 1), min(n, d + 1)
+def _window(d: int, n: int, m: int, half: int) -> tuple[int, int]:
+    """Rows [lo, hi) of anti-diagonal d (cells (i, d - i)) inside the matrix and the band."""
+    lo_valid, hi_valid = max(0, d - m + 1), min(n, d + 1)
+    centre = int(round(d * n / (n + m)))
+    lo = min(max(lo_valid, centre - half), hi_valid - 1)
+    hi = max(min(hi_valid, centre + half + 1), lo + 1)
     return lo, hi
 
 
-def _accumulate(cost: np.ndarray, band: int) -> np.ndarray:
-    """Best step into every cell, stored by anti-diagonal: ``steps[i + j, i]``."""
-    n, m = cost.shape
-    flat = cost.ravel()
-    steps = np.zeros((n + m - 1, n), dtype=np.int8)
+def _accumulate(a: np.ndarray, b: np.ndarray, half: int) -> tuple[np.ndarray, np.ndarray]:
+    """Best step into every banded cell: ``steps[i + j, i - starts[i + j]]``.
+
+    Costs (Euclidean frame distances) are computed per diagonal, only inside the band, so memory
+    stays O((n + m) x band) however long the clips are.
+    """
+    n, m = len(a), len(b)
+    steps = np.zeros((n + m - 1, 2 * half + 1), dtype=np.int8)
+    starts = np.zeros(n + m - 1, dtype=np.int64)
     before_previous = np.full(n + 1, np.inf, dtype=np.float32)  # index i + 1 holds row i
     previous = np.full(n + 1, np.inf, dtype=np.float32)
-    previous[1] = flat[0]
+    previous[1] = np.linalg.norm(a[0] - b[0])
     for d in range(1, n + m - 1):
-        lo, hi = _window(d, n, m, band)
+        lo, hi = _window(d, n, m, half)
         rows = np.arange(lo, hi)
         diagonal = before_previous[lo:hi]  # (i-1, j-1) on diagonal d-2
         up = previous[lo:hi]  # (i-1, j) on d-1
@@ -40,24 +44,27 @@ def _accumulate(cost: np.ndarray, band: int) -> np.ndarray:
         best = np.minimum(diagonal, up)
         choice = np.where(up < diagonal, _STEP_UP, _STEP_DIAGONAL)
         choice = np.where(left < best, _STEP_LEFT, choice)
-        steps[d, lo:hi] = choice
+        starts[d] = lo
+        steps[d, : hi - lo] = choice
         current = np.full(n + 1, np.inf, dtype=np.float32)
-        current[lo + 1 : hi + 1] = flat[rows * m + (d - rows)] + np.minimum(best, left)
+        cost = np.sqrt(((a[rows] - b[d - rows]) ** 2).sum(axis=1))
+        current[lo + 1 : hi + 1] = cost + np.minimum(best, left)
         before_previous, previous = previous, current
-    return steps
+    return steps, starts
 
 
-def dtw_path(cost: np.ndarray, band: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Indices (i, j) of the cheapest monotonic path from (0, 0) to (n-1, m-1) through ``cost``.
+def dtw_path(a: np.ndarray, b: np.ndarray, band: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Indices (i, j) of the cheapest monotonic path from (0, 0) to (n-1, m-1), Euclidean frame cost.
 
-    ``band`` (frames) limits how far the path may leave the straight line; None means no limit.
+    ``band`` (source + target frames) limits how far the path may leave the straight line.
     """
-    n, m = cost.shape
-    steps = _accumulate(np.ascontiguousarray(cost, dtype=np.float32), band or (n + m) * 2)
+    n, m = len(a), len(b)
+    half = (band or 2 * (n + m)) // 2
+    steps, starts = _accumulate(a.astype(np.float32), b.astype(np.float32), min(half, n))
     i, j = n - 1, m - 1
     path_i, path_j = [i], [j]
     while i > 0 or j > 0:
-        step = steps[i + j, i] if i > 0 and j > 0 else (_STEP_UP if i > 0 else _STEP_LEFT)
+        step = steps[i + j, i - starts[i + j]] if i > 0 and j > 0 else (_STEP_UP if i > 0 else _STEP_LEFT)
         if step == _STEP_DIAGONAL:
             i, j = i - 1, j - 1
         elif step == _STEP_UP:
@@ -81,8 +88,8 @@ def align(source: np.ndarray, target: np.ndarray, *, normalise: bool = True) -> 
     """
     a = _normalised(source) if normalise else source
     b = _normalised(target) if normalise else target
-    cost = np.sqrt(np.maximum((a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2.0 * a @ b.T, 0.0))
-    path_i, path_j = dtw_path(cost, band=max(BAND_FRAMES, int(0.3 * min(cost.shape))))
+    band = int(np.clip(0.3 * min(len(a), len(b)), MIN_BAND_FRAMES, MAX_BAND_FRAMES))
+    path_i, path_j = dtw_path(a, b, band=band)
     # One target frame per source frame: the middle of the run the path spends on that source frame.
     _, first, count = np.unique(path_i, return_index=True, return_counts=True)
     return path_j[first + count // 2]
