@@ -211,3 +211,28 @@ def test_empty_artifacts_speak_with_the_built_in_base_voice(engine):
     assert plain.sample_rate == SAMPLE_RATE and float(np.abs(plain.samples).max()) > 0.5
     ratio = median_f0(higher.samples, SAMPLE_RATE) / median_f0(plain.samples, SAMPLE_RATE)
     assert ratio == pytest.approx(2 ** (3 / 12), rel=0.05)
+
+
+def test_text_is_split_at_sentences_and_long_sentences_at_commas():
+    from synthesis.engines.offline.text import LONG_PHRASE_CHARS, split_phrases
+
+    long_sentence = ", ".join(["the river runs past the mill and under the old stone bridge"] * 6) + "."
+    phrases = split_phrases(f"Dr. Smith is here. Is it late? {long_sentence}")
+    assert phrases[0].text == "Dr. Smith is here." and phrases[1].text == "Is it late?"
+    assert len(phrases) > 3 and all(len(p.text) <= LONG_PHRASE_CHARS for p in phrases[2:])
+    assert phrases[2].pause_after < phrases[1].pause_after  # a comma pauses less than a full stop
+
+
+def test_dtw_finds_the_cheapest_monotonic_path():
+    from synthesis.engines.offline.alignment import dtw_path
+
+    rng = np.random.default_rng(0)
+    a, b = rng.random((9, 3)), rng.random((13, 3))
+    cost = np.sqrt(((a[:, None] - b[None]) ** 2).sum(-1))
+    best = np.full((10, 14), np.inf)
+    best[0, 0] = 0.0
+    for i in range(1, 10):
+        for j in range(1, 14):
+            best[i, j] = cost[i - 1, j - 1] + min(best[i - 1, j - 1], best[i - 1, j], best[i, j - 1])
+    path_i, path_j = dtw_path(a, b)
+    assert cost[path_i, path_j].sum() == pytest.approx(best[9, 13], rel=1e-5)
