@@ -8,6 +8,7 @@ See DESIGN.md §3 and the module docstrings: ``preparation`` (what prepare measu
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -23,6 +24,10 @@ from ..base import (
     Reference,
     SynthesisOptions,
 )
+
+if TYPE_CHECKING:
+    from .profile import VoiceProfile
+    from .prosody import RenderPlan
 
 
 class OfflineEngine:
@@ -91,25 +96,28 @@ class OfflineEngine:
     def synthesize(self, artifacts: Artifacts, text: str, options: SynthesisOptions) -> Audio:
         from .rendering import normalised
 
-        chunks = [chunk.samples for chunk in self.stream(artifacts, text, options)]
-        plan = self._plan(artifacts, options)[1]
+        profile, plan = self._plan(artifacts, options)
+        chunks = [chunk.samples for chunk in self._chunks(profile, plan, text)]
         return Audio(samples=normalised(np.concatenate(chunks), plan.peak), sample_rate=_rate())
 
     def stream(self, artifacts: Artifacts, text: str, options: SynthesisOptions) -> Iterator[Audio]:
         """One chunk per phrase (sentence, or clause of a long sentence), each ending in its pause."""
+        profile, plan = self._plan(artifacts, options)
+        yield from self._chunks(profile, plan, text)
+
+    def _chunks(self, profile: VoiceProfile, plan: RenderPlan, text: str) -> Iterator[Audio]:
         from .base_voice import phonemes
         from .rendering import limited, rendered_phrases, silence
         from .text import validated_phrases
 
         phrases = validated_phrases(text, lambda phrase: bool(phonemes(phrase)))
-        profile, plan = self._plan(artifacts, options)
         rendered = rendered_phrases([p.text for p in phrases], profile, plan)
         for index, (phrase, audio) in enumerate(zip(phrases, rendered, strict=True)):
             if index < len(phrases) - 1:
                 audio = np.concatenate([audio, silence(phrase.pause_after * plan.pause_scale)])
             yield Audio(samples=limited(audio, plan.peak), sample_rate=_rate())
 
-    def _plan(self, artifacts: Artifacts, options: SynthesisOptions):
+    def _plan(self, artifacts: Artifacts, options: SynthesisOptions) -> tuple[VoiceProfile, RenderPlan]:
         from .preparation import base_voice_profile
         from .profile import profile_from_artifacts
         from .prosody import plan_for
