@@ -78,7 +78,13 @@ def studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[servers.Studio]
 # Module scope, not session: while sync_playwright() is open, the main thread has a running event loop,
 # and every later test that calls asyncio.run() (channel layer, websocket clients) would fail.
 @pytest.fixture(scope="module")
-def browser(mic_wav: Path) -> Iterator:
+def microphone(mic_wav: Path) -> Path:
+    """What the fake microphone plays (in a loop); a test module may override it."""
+    return mic_wav
+
+
+@pytest.fixture(scope="module")
+def browser(microphone: Path) -> Iterator:
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian's chromium is needed for the browser tests (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
@@ -90,7 +96,7 @@ def browser(mic_wav: Path) -> Iterator:
                 *CHROMIUM_ARGS,
                 "--use-fake-ui-for-media-stream",
                 "--use-fake-device-for-media-stream",
-                f"--use-file-for-fake-audio-capture={mic_wav}",
+                f"--use-file-for-fake-audio-capture={microphone}",
             ],
         )
         yield browser

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,7 +17,7 @@ from django.contrib.admin.utils import quote
 from playwright.sync_api import expect
 
 from bench import servers
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, screenshot, sign_in
+from tests.browser.conftest import screenshot, sign_in
 
 pytestmark = pytest.mark.slow
 
@@ -100,37 +99,9 @@ def consent_setup(studio: servers.Studio, mic_wav: Path, audio_dir: Path) -> dic
 
 
 @pytest.fixture(scope="module")
-def consent_browser(consent_setup: dict) -> Iterator:
-    """A browser of its own: its fake microphone reads the genuine voice's consent phrase."""
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is needed for the browser tests (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                *CHROMIUM_ARGS,
-                "--use-fake-ui-for-media-stream",
-                "--use-fake-device-for-media-stream",
-                f"--use-file-for-fake-audio-capture={consent_setup['microphone']}",
-            ],
-        )
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(consent_browser, studio: servers.Studio) -> Iterator:
-    context = consent_browser.new_context(base_url=studio.base_url, viewport={"width": 1280, "height": 900})
-    context.grant_permissions(["microphone"], origin=studio.base_url)
-    page = context.new_page()
-    page.set_default_timeout(20_000)
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.js_errors = errors
-    yield page
-    context.close()
+def microphone(consent_setup: dict) -> Path:
+    """This module's browser hears the genuine voice reading its consent phrase."""
+    return consent_setup["microphone"]
 
 
 def wait_for_timer(page, seconds: float) -> None:
