@@ -7,7 +7,8 @@ For each voice: clone (prepare) a ~30 s reference with its transcript, say TEST_
 measure clone time, synthesis real-time factor, similarity to a *held-out* clip of the same voice
 (d-vector cosine and the studio's 0..1 similarity score) and intelligibility (Whisper tiny.en WER).
 Rows: "base" is the unconverted Piper joe voice, "global" the warp + EQ + F0 transform alone,
-"offline" the full engine. Timings are wall clock; "cpu" is process CPU time over all threads (less
+"exemplar" adds the nearest-exemplar residual (the engine before the pull and spread steps),
+"offline" is the full engine. Timings are wall clock; "cpu" is process CPU time over all threads (less
 sensitive to other load on a shared machine; Piper and WORLD run on separate threads, so on two idle
 cores wall time can be below CPU time). "conv15s" is the conversion alone (WORLD analysis, mapping,
 WORLD synthesis) per 15 s of base-voice speech.
@@ -92,11 +93,15 @@ def bench_voice(engine: OfflineEngine, voice: ReferenceVoice, base_audio: np.nda
     plan = plan_for(profile, emotion="neutral", speed=1.0, pitch=0.0, stability=0.5)
     _, convert_s, _ = timed(rendering.convert, base_audio, profile, plan)
     convert_15s = convert_s * 15.0 / (len(base_audio) / base_voice.sample_rate())
+    profile.spectral.exemplars = dataclasses.replace(profile.spectral.exemplars, pull=0.0)
+    profile.spectral.spread_strength = 0.0
+    exemplar_only = engine.synthesize(profile_to_artifacts(profile), TEST_TEXT, SynthesisOptions())
     profile.spectral.exemplars = None
     global_only = engine.synthesize(profile_to_artifacts(profile), TEST_TEXT, SynthesisOptions())
     return [
         judged(voice, "base", base_audio, base_voice.sample_rate()),
         judged(voice, "global", global_only.samples, global_only.sample_rate),
+        judged(voice, "exemplar", exemplar_only.samples, exemplar_only.sample_rate),
         judged(
             voice,
             "offline",
@@ -187,7 +192,7 @@ def main() -> None:
     rows = []
     for voice in voices:
         rows += bench_voice(engine, voice, base_audio)
-        print_rows(rows[-3:])
+        print_rows(rows[-4:])
     print()
     print_rows(rows)
     print_summary(rows)

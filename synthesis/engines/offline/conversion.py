@@ -9,8 +9,8 @@ import numpy as np
 from . import world
 from .profile import Exemplars, ProsodyStats, SpectralMap
 
-_OFFSET_SMOOTHING_FRAMES = 5  # ~25 ms: neighbour switches glide instead of clicking between frames
 _QUERY_BLOCK = 1024  # frames per distance matrix, bounds memory with large exemplar sets
+_MIN_SPREAD_FRAMES = 20  # fewer speech frames give no usable spread (a word or two)
 
 
 @dataclass(frozen=True)
@@ -30,12 +30,6 @@ def convert_f0(f0: np.ndarray, source: ProsodyStats, target: PitchTarget) -> np.
     log_f0 = (np.log(f0[voiced]) - source.log_f0_mean) * scale + target.log_f0_mean
     out[voiced] = np.exp(log_f0 + target.semitones * np.log(2.0) / 12.0)
     return np.clip(out, 0.0, 0.45 * world.SAMPLE_RATE)
-
-
-def _smoothed(values: np.ndarray, frames: int) -> np.ndarray:
-    from scipy.ndimage import uniform_filter1d
-
-    return uniform_filter1d(values, size=frames, axis=0, mode="nearest") if len(values) else values
 
 
 def _nearest(queries: np.ndarray, keys: np.ndarray, k: int) -> np.ndarray:
@@ -71,9 +65,39 @@ def exemplar_offsets(cepstra: np.ndarray, exemplars: Exemplars | None) -> np.nda
     return (1.0 - exemplars.blend) * residual + exemplars.blend * (targets - cepstra)
 
 
+def reference_pull(cepstra: np.ndarray, exemplars: Exemplars | None) -> np.ndarray:
+    """(T, ORDER) change that moves each (already converted) frame ``pull`` of the way to the mean of
+    its nearest *reference* frames, level (c0) included: the kNN-VC idea, with the query already in
+    the target's space, so the match follows the phone and a partial pull keeps the words clear."""
+    if exemplars is None or exemplars.pull <= 0 or len(exemplars.sources) == 0:
+        return np.zeros_like(cepstra)
+    dims = slice(1, exemplars.match_dims + 1)
+    references = exemplars.sources + exemplars.residuals
+    nearest = _nearest(cepstra[:, dims].astype(np.float32), references[:, dims], exemplars.pull_neighbours)
+    return exemplars.pull * (references[nearest].mean(axis=1) - cepstra)
+
+
+def with_spread(cepstra: np.ndarray, spectral: SpectralMap, speech: np.ndarray) -> np.ndarray:
+    """Global-variance compensation: averaging neighbours flattens the envelope's movement over time,
+    so each coefficient's spread over the phrase's speech frames is moved ``spread_strength`` of the
+    way (in log ratio) to the reference's spread. c0 (level) is left alone."""
+    if spectral.spread is None or spectral.spread_strength <= 0 or speech.sum() < _MIN_SPREAD_FRAMES:
+        return cepstra
+    frames = cepstra[speech]
+    mean = frames.mean(axis=0)
+    ratio = (spectral.spread / (frames.std(axis=0) + 1e-6)) ** spectral.spread_strength
+    ratio[0] = 1.0
+    result = cepstra.copy()
+    result[speech] = mean + (frames - mean) * ratio
+    return result
+
+
 def convert_envelope(log_sp: np.ndarray, spectral: SpectralMap, speech: np.ndarray) -> np.ndarray:
-    """Warp, EQ, then the exemplar residual (only on speech frames: pauses keep the base's silence)."""
+    """Warp, EQ, the exemplar residual, the pull toward reference frames, then the reference's
+    spread (all but warp and EQ only on speech frames: pauses keep the base's silence)."""
     converted = world.warp_frequency(log_sp, spectral.warp) + world.from_cepstrum(spectral.eq)
-    offsets = exemplar_offsets(world.to_cepstrum(converted), spectral.exemplars)
-    offsets = _smoothed(offsets, _OFFSET_SMOOTHING_FRAMES) * speech[:, None]
-    return converted + world.from_cepstrum(offsets)
+    cepstra = world.to_cepstrum(converted)
+    current = cepstra + exemplar_offsets(cepstra, spectral.exemplars) * speech[:, None]
+    current = current + reference_pull(current, spectral.exemplars) * speech[:, None]
+    current = with_spread(current, spectral, speech)
+    return converted + world.from_cepstrum(current - cepstra)

@@ -12,6 +12,13 @@ Measured on bench/offline_engine.py's six voices (d-vector cosine to a held-out 
 tiny.en WER): global only 0.69; 24-class diagonal GMM residual (DESIGN.md's prototype) 0.76;
 nearest-exemplar residual 0.84 (WER 2.9 %); with the 30 % blend 0.86 (WER 2.9 %). More blend or
 unit selection of whole exemplar runs reached 0.88-0.89 but WER 4-35 %.
+
+Two steps follow at synthesis (``conversion.convert_envelope``), measured on the same voices with
+fixed base-voice audio: no temporal smoothing of the residual (0.861 -> 0.875: the envelope's
+movement is part of the voice), a 50 % pull of every frame, level included, toward the mean of its
+4 nearest *reference* frames (-> 0.896), and global-variance compensation halfway (in log ratio)
+to the reference's per-coefficient spread (-> 0.906, worst voice 0.775 -> 0.860; WER 4.7 -> 6.4 %
+on the benchmark text). Aperiodicity matching and a long-term post-EQ gave nothing (< 0.002).
 """
 
 from __future__ import annotations
@@ -114,4 +121,6 @@ def exemplars_from(pairs: list[Pair], spectral: SpectralMap, settings: TrainingS
         neighbours=settings.neighbours,
         blend_neighbours=settings.blend_neighbours,
         blend=settings.blend,
+        pull=settings.pull,
+        pull_neighbours=settings.pull_neighbours,
     )

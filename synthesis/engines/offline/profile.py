@@ -46,6 +46,8 @@ class Exemplars:
     neighbours: int = 16  # k for the averaged residual
     blend_neighbours: int = 4  # k for the reference-envelope part
     blend: float = 0.0  # 0: residual only; 1: the neighbours' reference envelopes replace the frame's
+    pull: float = 0.0  # then: how far a frame moves to the mean of its nearest reference frames
+    pull_neighbours: int = 4
 
 
 @dataclass
@@ -55,6 +57,8 @@ class SpectralMap:
     warp: float = 1.0  # frequency-warp factor, > 1 moves formants up
     eq: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (ORDER,) cepstral offset
     exemplars: Exemplars | None = None
+    spread: np.ndarray | None = None  # (ORDER,) std of the reference's cepstra over speech frames
+    spread_strength: float = 0.0  # 0: none; 1: a phrase's spread is set to ``spread``
 
 
 @dataclass
@@ -75,6 +79,7 @@ def _header(profile: VoiceProfile) -> dict:
         "base_prosody": asdict(profile.base_prosody),
         "prosody": {emotion: asdict(stats) for emotion, stats in profile.prosody.items()},
         "warp": profile.spectral.warp,
+        "spread_strength": profile.spectral.spread_strength,
         "exemplars": _exemplar_header(profile.spectral.exemplars),
         "info": profile.info,
     }
@@ -83,7 +88,9 @@ def _header(profile: VoiceProfile) -> dict:
 def _exemplar_header(exemplars: Exemplars | None) -> dict | None:
     if exemplars is None:
         return None
-    return {key: getattr(exemplars, key) for key in ("match_dims", "neighbours", "blend_neighbours", "blend")}
+    return {
+        key: getattr(exemplars, key) for key in ("match_dims", "neighbours", "blend_neighbours", "blend", "pull", "pull_neighbours")
+    }
 
 
 def profile_to_artifacts(profile: VoiceProfile) -> dict[str, bytes]:
@@ -96,6 +103,8 @@ def profile_to_artifacts(profile: VoiceProfile) -> dict[str, bytes]:
         # float16 halves the size; cepstra are O(1) with ~1e-3 relative precision, far below audibility.
         arrays["exemplar_sources"] = spectral.exemplars.sources.astype(np.float16)
         arrays["exemplar_residuals"] = spectral.exemplars.residuals.astype(np.float16)
+    if spectral.spread is not None:
+        arrays["spread"] = spectral.spread.astype(np.float32)
     buffer = io.BytesIO()
     np.savez_compressed(buffer, **arrays)
     return {ARTIFACT_NAME: buffer.getvalue()}
@@ -133,8 +142,13 @@ def profile_from_artifacts(artifacts: dict[str, bytes]) -> VoiceProfile:
             residuals=arrays["exemplar_residuals"].astype(np.float32),
             **header["exemplars"],
         )
+    # Profiles written before the pull and the spread existed lack them and convert as they did then.
     spectral = SpectralMap(
-        warp=float(header["warp"]), eq=arrays["eq"].astype(np.float64), exemplars=exemplars
+        warp=float(header["warp"]),
+        eq=arrays["eq"].astype(np.float64),
+        exemplars=exemplars,
+        spread=arrays["spread"].astype(np.float64) if "spread" in arrays else None,
+        spread_strength=float(header.get("spread_strength", 0.0)),
     )
     return VoiceProfile(
         base_prosody=ProsodyStats(**header["base_prosody"]),

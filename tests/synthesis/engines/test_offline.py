@@ -6,6 +6,7 @@ Models (Piper, WORLD, the d-vector embedder) load once per module; the voice is 
 from __future__ import annotations
 
 import io
+import json
 import shutil
 import subprocess
 
@@ -98,6 +99,61 @@ def test_prepare_makes_small_versioned_artifacts_that_round_trip(engine, artifac
     again = profile_from_artifacts(profile_to_artifacts(profile))
     assert again.spectral.warp == profile.spectral.warp
     np.testing.assert_allclose(again.spectral.exemplars.residuals, profile.spectral.exemplars.residuals)
+    assert again.spectral.exemplars.pull == profile.spectral.exemplars.pull > 0
+    assert again.spectral.spread_strength == profile.spectral.spread_strength > 0
+    np.testing.assert_allclose(again.spectral.spread, profile.spectral.spread, rtol=1e-6)
+
+
+def test_a_profile_from_before_the_pull_and_spread_still_speaks(engine, artifacts):
+    """Voices cloned before those steps existed keep working (converted as they were then)."""
+    from synthesis.engines.offline.profile import profile_from_artifacts
+
+    arrays = dict(np.load(io.BytesIO(artifacts["profile.npz"])))
+    del arrays["spread"]
+    header = json.loads(arrays["header"].tobytes())
+    del header["spread_strength"], header["exemplars"]["pull"], header["exemplars"]["pull_neighbours"]
+    arrays["header"] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    old = {"profile.npz": buffer.getvalue()}
+    profile = profile_from_artifacts(old)
+    assert profile.spectral.spread is None and profile.spectral.exemplars.pull == 0
+    assert speak(engine, old).duration > 1.0
+
+
+def test_the_pull_moves_frames_to_their_nearest_reference_frames():
+    from synthesis.engines.offline.conversion import reference_pull
+    from synthesis.engines.offline.profile import Exemplars
+
+    rng = np.random.default_rng(1)
+    sources = rng.normal(size=(50, 40)).astype(np.float32)
+    residuals = rng.normal(size=(50, 40)).astype(np.float32)
+    references = sources + residuals
+    exemplars = Exemplars(sources, residuals, match_dims=24, pull=1.0, pull_neighbours=1)
+    queries = references[[3, 17]] + 0.01
+    np.testing.assert_allclose(queries + reference_pull(queries, exemplars), references[[3, 17]], atol=1e-5)
+    halfway = Exemplars(sources, residuals, match_dims=24, pull=0.5, pull_neighbours=1)
+    np.testing.assert_allclose(reference_pull(queries, halfway), -0.005, atol=1e-5)
+    assert not reference_pull(queries, Exemplars(sources, residuals)).any()  # pull 0: unchanged
+
+
+def test_the_spread_of_a_phrase_moves_toward_the_reference_spread():
+    from synthesis.engines.offline.conversion import with_spread
+    from synthesis.engines.offline.profile import SpectralMap
+
+    rng = np.random.default_rng(2)
+    cepstra = rng.normal(scale=0.5, size=(200, 40))
+    speech = np.ones(200, dtype=bool)
+    speech[:20] = False  # pauses are left as they are
+    target = np.full(40, 2.0)
+    full = with_spread(cepstra, SpectralMap(spread=target, spread_strength=1.0), speech)
+    np.testing.assert_allclose(full[speech, 1:].std(axis=0), 2.0, rtol=1e-5)
+    np.testing.assert_allclose(full[speech].mean(axis=0), cepstra[speech].mean(axis=0))
+    np.testing.assert_array_equal(full[:20], cepstra[:20])
+    np.testing.assert_allclose(full[:, 0], cepstra[:, 0], atol=1e-12)  # level untouched
+    half = with_spread(cepstra, SpectralMap(spread=target, spread_strength=0.5), speech)
+    expected = np.sqrt(2.0 * cepstra[speech, 1:].std(axis=0))  # halfway in log ratio
+    np.testing.assert_allclose(half[speech, 1:].std(axis=0), expected, rtol=1e-5)
 
 
 def test_artifacts_from_another_format_version_are_refused(engine, artifacts):
