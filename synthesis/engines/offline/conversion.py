@@ -61,18 +61,18 @@ def exemplar_offsets(cepstra: np.ndarray, exemplars: Exemplars | None) -> np.nda
     closest = np.take_along_axis(
         nearest, np.argsort(distances, axis=1)[:, : exemplars.blend_neighbours], axis=1
     )
-    targets = (exemplars.sources[closest] + exemplars.residuals[closest]).mean(axis=1)
+    targets = exemplars.references[closest].mean(axis=1)
     return (1.0 - exemplars.blend) * residual + exemplars.blend * (targets - cepstra)
 
 
 def reference_pull(cepstra: np.ndarray, exemplars: Exemplars | None) -> np.ndarray:
     """(T, ORDER) change that moves each (already converted) frame ``pull`` of the way to the mean of
     its nearest *reference* frames, level (c0) included: the kNN-VC idea, with the query already in
-    the target's space, so the match follows the phone and a partial pull keeps the words clear."""
+    the target's space. Stronger pulls raise similarity and cost intelligibility (see parallel.py)."""
     if exemplars is None or exemplars.pull <= 0 or len(exemplars.sources) == 0:
         return np.zeros_like(cepstra)
     dims = slice(1, exemplars.match_dims + 1)
-    references = exemplars.sources + exemplars.residuals
+    references = exemplars.references
     nearest = _nearest(cepstra[:, dims].astype(np.float32), references[:, dims], exemplars.pull_neighbours)
     return exemplars.pull * (references[nearest].mean(axis=1) - cepstra)
 

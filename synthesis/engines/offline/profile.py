@@ -7,6 +7,7 @@ that says to prepare the voice again, never silently misread.
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 from dataclasses import asdict, dataclass, field
@@ -48,6 +49,11 @@ class Exemplars:
     blend: float = 0.0  # 0: residual only; 1: the neighbours' reference envelopes replace the frame's
     pull: float = 0.0  # then: how far a frame moves to the mean of its nearest reference frames
     pull_neighbours: int = 4
+
+    @functools.cached_property
+    def references(self) -> np.ndarray:
+        """(N, ORDER) the aligned reference cepstra themselves (computed once per loaded profile)."""
+        return self.sources + self.residuals
 
 
 @dataclass
