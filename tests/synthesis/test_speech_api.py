@@ -21,11 +21,11 @@ def speak(api, accept: str | None = None, **fields):
     return api.post("/v1/speech", {"voice_id": JOE, "text": SENTENCE, **fields}, format="json", **extra)
 
 
-def median_f0(samples: np.ndarray, rate: int) -> float:
+def voiced_f0(samples: np.ndarray, rate: int) -> np.ndarray:
     import pyworld
 
     f0, _ = pyworld.dio(samples.astype(np.float64), rate)
-    return float(np.median(f0[f0 > 0]))
+    return f0[f0 > 0]
 
 
 @pytest.mark.parametrize(("fmt", "rate"), [("mp3", 44100), ("wav", 22050), ("flac", 48000), ("ogg", 44100)])
@@ -58,9 +58,14 @@ def test_speed_changes_the_duration(api, eager_jobs):
 
 def test_pitch_shifts_the_median_f0(api, eager_jobs):
     def f0(pitch: float) -> float:
-        response = speak(api, accept="audio/wav", output_format="wav", sample_rate=22050, pitch=pitch)
-        audio = decode(response.content, target_rate=None)
-        return median_f0(audio.samples, audio.sample_rate)
+        """Median over three renditions: Piper's delivery is random, and one rendition's intonation
+        alone can sit several percent off (seen: 1.10 for an expected 1.19)."""
+        voiced = []
+        for _ in range(3):
+            response = speak(api, accept="audio/wav", output_format="wav", sample_rate=22050, pitch=pitch)
+            audio = decode(response.content, target_rate=None)
+            voiced.append(voiced_f0(audio.samples, audio.sample_rate))
+        return float(np.median(np.concatenate(voiced)))
 
     assert f0(3) / f0(0) == pytest.approx(2 ** (3 / 12), rel=0.05)
 
