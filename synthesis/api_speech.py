@@ -36,7 +36,7 @@ class SpeechSerializer(serializers.ModelSerializer):
         model = Speech
         fields = [
             "id", "voice_id", "text", "filename", "audio_url", "duration", "format", "sample_rate", "language",
-            "emotion", "speed", "pitch", "stability", "engine", "batch_id", "created_at",
+            "emotion", "speed", "pitch", "stability", "similarity_boost", "engine", "batch_id", "created_at",
         ]  # fmt: skip
 
     def get_audio_url(self, speech: Speech) -> str:
@@ -56,7 +56,18 @@ class SpeechParamsSerializer(serializers.Serializer):
     emotion = serializers.ChoiceField(choices=EMOTIONS, default="neutral")
     speed = serializers.FloatField(min_value=0.5, max_value=2.0, default=1.0)
     pitch = serializers.FloatField(min_value=-12, max_value=12, default=0.0)
-    stability = serializers.FloatField(min_value=0, max_value=1, default=0.5)
+    stability = serializers.FloatField(
+        min_value=0, max_value=1, default=0.5, help_text="Steadier delivery (1) or livelier (0)."
+    )
+    similarity_boost = serializers.FloatField(
+        min_value=0,
+        max_value=1,
+        default=1.0,
+        help_text=(
+            "How closely the speech follows the cloned voice's own sound: 1 most alike, lower values "
+            "clearer words (offline engine; XTTS ignores it)."
+        ),
+    )
     output_format = serializers.ChoiceField(choices=OUTPUT_FORMATS, default="mp3")
     sample_rate = serializers.ChoiceField(choices=OUTPUT_RATES, default=44100)
 

@@ -85,6 +85,7 @@ class Speech(models.Model):
     speed = models.FloatField(default=1.0)
     pitch = models.FloatField(default=0.0)
     stability = models.FloatField(default=0.5)
+    similarity_boost = models.FloatField(default=1.0)
     format = models.CharField(max_length=8, default="mp3")
     sample_rate = models.PositiveIntegerField(default=44100)
     file = models.FileField(upload_to=speech_upload_to, blank=True, max_length=300)

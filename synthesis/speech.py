@@ -34,6 +34,7 @@ class SpeechParams:
     speed: float = 1.0
     pitch: float = 0.0
     stability: float = 0.5
+    similarity_boost: float = 1.0
     output_format: str = "mp3"
     sample_rate: int = 44100
     filename: str = ""
@@ -50,6 +51,8 @@ class SpeechParams:
             raise InvalidInput("pitch must be between -12 and +12 semitones.", field="pitch")
         if not 0 <= self.stability <= 1:
             raise InvalidInput("stability must be between 0 and 1.", field="stability")
+        if not 0 <= self.similarity_boost <= 1:
+            raise InvalidInput("similarity_boost must be between 0 and 1.", field="similarity_boost")
         if self.output_format not in OUTPUT_FORMATS:
             raise InvalidInput(
                 f"output_format must be one of {', '.join(OUTPUT_FORMATS)}.", field="output_format"
@@ -67,6 +70,7 @@ class SpeechParams:
             speed=self.speed,
             pitch=self.pitch,
             stability=self.stability,
+            similarity_boost=self.similarity_boost,
         )
 
 
@@ -157,6 +161,7 @@ def _render(job: Job, voice: Voice, artifacts: Artifacts, params: SpeechParams) 
         speed=params.speed,
         pitch=params.pitch,
         stability=params.stability,
+        similarity_boost=params.similarity_boost,
         format=params.output_format,
         sample_rate=params.sample_rate,
         duration=round(rendered.duration, 3),

@@ -57,6 +57,10 @@ class SpeechForm(forms.Form):
     emotion = forms.ChoiceField(choices=[(e, e.capitalize()) for e in EMOTIONS], initial="neutral")
     speed = forms.FloatField(min_value=0.5, max_value=2.0, initial=1.0)
     pitch = forms.FloatField(min_value=-12, max_value=12, initial=0)
+    stability = forms.FloatField(min_value=0, max_value=1, initial=0.5, required=False)
+    similarity_boost = forms.FloatField(
+        label="Similarity", min_value=0, max_value=1, initial=1.0, required=False
+    )
     output_format = forms.ChoiceField(
         label="Format", choices=[(f, f.upper()) for f in OUTPUT_FORMATS], initial="mp3"
     )
@@ -72,8 +76,14 @@ class SpeechForm(forms.Form):
         data = self.cleaned_data
         return services.SpeechParams(
             text=data["text"], emotion=data["emotion"], speed=data["speed"], pitch=data["pitch"],
+            stability=_or_initial(self, "stability"), similarity_boost=_or_initial(self, "similarity_boost"),
             output_format=data["output_format"], sample_rate=data["sample_rate"],
         )  # fmt: skip
+
+
+def _or_initial(form: forms.Form, name: str) -> float:
+    value = form.cleaned_data[name]
+    return form.fields[name].initial if value is None else value
 
 
 def _wants_json(request: HttpRequest) -> bool:

@@ -65,6 +65,7 @@ class SynthesisOptions:
     speed: float = 1.0  # 0.5 .. 2.0
     pitch: float = 0.0  # semitones, -12 .. +12
     stability: float = 0.5  # 0 .. 1 (engine-specific mapping, documented by each engine)
+    similarity_boost: float = 1.0  # 0 .. 1: likeness to the reference against clarity (engine-specific)
     extra: dict = field(default_factory=dict)
 
 

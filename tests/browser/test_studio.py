@@ -122,7 +122,7 @@ def test_record_trim_upload_and_clone_a_voice(page, upload_wav):
     assert page.js_errors == []
 
 
-def test_generate_speech_with_emotion_speed_and_pitch(page):
+def test_generate_speech_with_emotion_speed_pitch_and_similarity(page):
     sign_in(page)
     page.goto("/speech")
     page.get_by_role("combobox", name="Voice", exact=True).select_option(BUILT_IN_ID)
@@ -138,8 +138,13 @@ def test_generate_speech_with_emotion_speed_and_pitch(page):
     pitch.focus()
     for _ in range(3):
         pitch.press("ArrowRight")
+    similarity = page.get_by_role("slider", name="Similarity")
+    similarity.focus()
+    for _ in range(4):  # 1.0 → 0.8
+        similarity.press("ArrowLeft")
     expect(page.locator("#speed-value")).to_have_text("1.5×")
     expect(page.locator("#pitch-value")).to_have_text("+3 st")
+    expect(page.locator("#similarity_boost-value")).to_have_text("80 %")
     page.get_by_role("combobox", name="Format").select_option("ogg")
     page.get_by_role("combobox", name="Sample rate").select_option("22050")
     screenshot(page, "05-speech-form")
@@ -149,6 +154,7 @@ def test_generate_speech_with_emotion_speed_and_pitch(page):
     expect(player).to_have_class(re.compile("is-ready"), timeout=120_000)
     assert float(player.get_attribute("data-duration")) > 0.5
     expect(page.locator("[data-result-meta]")).to_contain_text("happy")
+    expect(page.locator("[data-result-meta]")).to_contain_text("similarity 80 %")
     screenshot(page, "06-speech-result")
 
     with page.expect_download() as download_info:

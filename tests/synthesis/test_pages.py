@@ -72,6 +72,15 @@ def test_generating_creates_a_speech_job_with_the_chosen_settings(alice_client, 
     }  # fmt: skip
 
 
+def test_stability_and_similarity_come_from_their_sliders_or_their_defaults(alice_client, user):
+    alice_client.post("/speech", form_data(stability="0.8", similarity_boost="0.6"), **JSON)
+    alice_client.post("/speech", form_data(), **JSON)  # a client that sends neither
+
+    chosen, defaults = Job.objects.filter(owner=user).order_by("created_at")
+    assert (chosen.params["stability"], chosen.params["similarity_boost"]) == (0.8, 0.6)
+    assert (defaults.params["stability"], defaults.params["similarity_boost"]) == (0.5, 1.0)
+
+
 def test_invalid_settings_come_back_per_field(alice_client):
     response = alice_client.post("/speech", form_data(speed="3", text="", emotion="furious"), **JSON)
 

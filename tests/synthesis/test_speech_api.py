@@ -40,8 +40,9 @@ def test_speech_answers_with_audio_of_the_requested_format_and_rate(api, eager_j
 
 
 def test_speech_answers_json_with_a_downloadable_stored_file(api, eager_jobs):
-    body = speak(api, output_format="wav", sample_rate=22050).json()
+    body = speak(api, output_format="wav", sample_rate=22050, similarity_boost=0.6).json()
     assert body["id"].startswith("speech_") and body["voice_id"] == JOE and body["text"] == SENTENCE
+    assert body["stability"] == 0.5 and body["similarity_boost"] == 0.6
     assert body["format"] == "wav" and body["sample_rate"] == 22050 and body["duration"] > 2
     download = api.get(body["audio_url"] + "?download=1")
     assert download.status_code == HTTPStatus.OK
@@ -82,6 +83,7 @@ def test_pitch_shifts_the_median_f0(api, eager_jobs):
         ({"output_format": "aiff"}, "output_format"),
         ({"sample_rate": 16000}, "sample_rate"),
         ({"stability": 1.5}, "stability"),
+        ({"similarity_boost": -0.1}, "similarity_boost"),
         ({"language": "de"}, "language"),
     ],
 )

@@ -38,6 +38,16 @@ function setupControls() {
   pitch.addEventListener("input", showPitch);
   showSpeed();
   showPitch();
+  for (const name of ["stability", "similarity_boost"]) {
+    const input = $(`id_${name}`);
+    const show = () => {
+      const percent = `${Math.round(Number(input.value) * 100)} %`;
+      $(`${name}-value`).textContent = percent;
+      input.setAttribute("aria-valuetext", percent);
+    };
+    input.addEventListener("input", show);
+    show();
+  }
 
   const batch = $("batch-text");
   const lines = () => {
@@ -194,8 +204,9 @@ async function showResult(speechId) {
   player.classList.remove("is-ready", "is-error", "is-playing");
   player.dataset.src = speech.audio_url;
   player.dataset.speechId = speech.id;
+  const similarity = speech.similarity_boost < 1 ? ` · similarity ${Math.round(speech.similarity_boost * 100)} %` : "";
   section.querySelector("[data-result-meta]").textContent =
-    `${speech.duration.toFixed(1)} s · ${speech.emotion} · speed ${speech.speed}× · pitch ${speech.pitch > 0 ? "+" : ""}${speech.pitch} st · ${speech.sample_rate / 1000} kHz`;
+    `${speech.duration.toFixed(1)} s · ${speech.emotion} · speed ${speech.speed}× · pitch ${speech.pitch > 0 ? "+" : ""}${speech.pitch} st${similarity} · ${speech.sample_rate / 1000} kHz`;
   const download = $("download-link");
   download.href = `${speech.audio_url}?download=1`;
   download.querySelector("[data-format]").textContent = speech.format.toUpperCase();
@@ -234,6 +245,8 @@ async function generateBatch() {
     emotion: data.get("emotion"),
     speed: Number(data.get("speed")),
     pitch: Number(data.get("pitch")),
+    stability: Number(data.get("stability")),
+    similarity_boost: Number(data.get("similarity_boost")),
     output_format: data.get("output_format"),
     sample_rate: Number(data.get("sample_rate")),
   };

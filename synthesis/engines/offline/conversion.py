@@ -77,27 +77,37 @@ def reference_pull(cepstra: np.ndarray, exemplars: Exemplars | None) -> np.ndarr
     return exemplars.pull * (references[nearest].mean(axis=1) - cepstra)
 
 
-def with_spread(cepstra: np.ndarray, spectral: SpectralMap, speech: np.ndarray) -> np.ndarray:
+def with_spread(
+    cepstra: np.ndarray, spectral: SpectralMap, speech: np.ndarray, similarity: float = 1.0
+) -> np.ndarray:
     """Global-variance compensation: averaging neighbours flattens the envelope's movement over time,
-    so each coefficient's spread over the phrase's speech frames is moved ``spread_strength`` of the
-    way (in log ratio) to the reference's spread. c0 (level) is left alone."""
-    if spectral.spread is None or spectral.spread_strength <= 0 or speech.sum() < _MIN_SPREAD_FRAMES:
+    so each coefficient's spread over the phrase's speech frames is moved ``spread_strength`` (times
+    ``similarity``) of the way (in log ratio) to the reference's spread. c0 (level) is left alone."""
+    strength = spectral.spread_strength * similarity
+    if spectral.spread is None or strength <= 0 or speech.sum() < _MIN_SPREAD_FRAMES:
         return cepstra
     frames = cepstra[speech]
     mean = frames.mean(axis=0)
-    ratio = (spectral.spread / (frames.std(axis=0) + 1e-6)) ** spectral.spread_strength
+    ratio = (spectral.spread / (frames.std(axis=0) + 1e-6)) ** strength
     ratio[0] = 1.0
     result = cepstra.copy()
     result[speech] = mean + (frames - mean) * ratio
     return result
 
 
-def convert_envelope(log_sp: np.ndarray, spectral: SpectralMap, speech: np.ndarray) -> np.ndarray:
+def convert_envelope(
+    log_sp: np.ndarray, spectral: SpectralMap, speech: np.ndarray, similarity: float = 1.0
+) -> np.ndarray:
     """Warp, EQ, the exemplar residual, the pull toward reference frames, then the reference's
-    spread (all but warp and EQ only on speech frames: pauses keep the base's silence)."""
+    spread (all but warp and EQ only on speech frames: pauses keep the base's silence).
+
+    ``similarity`` (0..1, the user's similarity boost) scales the three voice-specific steps: 1 is
+    the full conversion, 0 the warp and EQ alone. Lower values speak more clearly and sound less like
+    the reference (bench/offline_engine.py measures both)."""
     converted = world.warp_frequency(log_sp, spectral.warp) + world.from_cepstrum(spectral.eq)
     cepstra = world.to_cepstrum(converted)
-    current = cepstra + exemplar_offsets(cepstra, spectral.exemplars) * speech[:, None]
-    current = current + reference_pull(current, spectral.exemplars) * speech[:, None]
-    current = with_spread(current, spectral, speech)
+    applied = similarity * speech[:, None]
+    current = cepstra + exemplar_offsets(cepstra, spectral.exemplars) * applied
+    current = current + reference_pull(current, spectral.exemplars) * applied
+    current = with_spread(current, spectral, speech, similarity)
     return converted + world.from_cepstrum(current - cepstra)

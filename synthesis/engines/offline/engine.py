@@ -2,7 +2,7 @@
 
 Works on a fresh machine with no downloads (everything it needs ships in PyPI wheels) and on CPU.
 See DESIGN.md §3 and the module docstrings: ``preparation`` (what prepare measures), ``parallel``
-(the self-parallel spectral map), ``prosody`` (emotion/speed/pitch/stability), ``rendering``.
+(the self-parallel spectral map), ``prosody`` (emotion/speed/pitch/stability/similarity boost), ``rendering``.
 """
 
 from __future__ import annotations
@@ -132,6 +132,7 @@ class OfflineEngine:
             speed=options.speed,
             pitch=options.pitch,
             stability=options.stability,
+            similarity_boost=options.similarity_boost,
         )
         return profile, plan
 

@@ -1,4 +1,4 @@
-"""From user options (emotion, speed, pitch, stability) to concrete synthesis settings.
+"""From user options (emotion, speed, pitch, stability, similarity boost) to concrete synthesis settings.
 
 Emotion styles, relative to the voice's neutral delivery (used when the voice has no references
 tagged with that emotion; measured stats from tagged references replace F0 level/range, tempo and
@@ -21,6 +21,10 @@ than a neutral one; brightness tilts the spectrum above 1 kHz (vocal effort).
 Stability 0..1 (default 0.5) trades liveliness for steadiness: Piper's noise_scale 0.90 -> 0.30 and
 noise_w 1.10 -> 0.30 (variation of timbre and of phone durations), and the F0 range x1.25 -> x0.75
 (how much of the intonation contour is kept). 0.5 is Piper's own default delivery.
+
+Similarity boost 0..1 (default 1) trades likeness for clarity: it scales the voice-specific steps of
+the spectral conversion (``conversion.convert_envelope``). 1 sounds most like the reference; lower
+values keep more of the base voice's articulation, so words are recognised more reliably.
 """
 
 from __future__ import annotations
@@ -64,6 +68,7 @@ class RenderPlan:
     brightness_db_per_octave: float
     peak: float  # output peak amplitude
     pause_scale: float  # multiplies the pauses between phrases
+    similarity: float = 1.0  # strength of the voice-specific spectral conversion
 
 
 def _check(name: str, value: float, low: float, high: float) -> float:
@@ -91,13 +96,20 @@ def _measured_or_styled(
 
 
 def plan_for(
-    profile: VoiceProfile, *, emotion: str, speed: float, pitch: float, stability: float
+    profile: VoiceProfile,
+    *,
+    emotion: str,
+    speed: float,
+    pitch: float,
+    stability: float,
+    similarity_boost: float = 1.0,
 ) -> RenderPlan:
     if emotion not in EMOTION_STYLES:
         raise InvalidInput(f"emotion must be one of {', '.join(EMOTION_STYLES)}.", field="emotion")
     speed = _check("speed", speed, 0.5, 2.0)
     pitch = _check("pitch", pitch, -12.0, 12.0)
     stability = _check("stability", stability, 0.0, 1.0)
+    similarity = _check("similarity_boost", similarity_boost, 0.0, 1.0)
     style = EMOTION_STYLES[emotion]
     stats, tempo = _measured_or_styled(profile, emotion, style)
     time_scale = 1.0 / (speed * tempo)
@@ -114,4 +126,5 @@ def plan_for(
         brightness_db_per_octave=style.brightness_db_per_octave,
         peak=min(0.95, NEUTRAL_PEAK * 10.0 ** (stats.level_db / 20.0)),
         pause_scale=time_scale * stats.length_scale / profile.prosody["neutral"].length_scale,
+        similarity=similarity,
     )

@@ -63,7 +63,7 @@ def convert(audio: np.ndarray, profile: VoiceProfile, plan: RenderPlan) -> np.nd
     """Base-voice audio (22.05 kHz) in, converted audio out, at a fixed speech level."""
     features = world.analyse(audio)
     speech = world.speech_mask(features.log_sp)
-    log_sp = convert_envelope(features.log_sp, profile.spectral, speech)
+    log_sp = convert_envelope(features.log_sp, profile.spectral, speech, plan.similarity)
     if plan.brightness_db_per_octave:
         log_sp = log_sp + _brightness(plan.brightness_db_per_octave)
     f0 = convert_f0(features.f0, profile.base_prosody, plan.pitch)

@@ -8,6 +8,8 @@ How the studio's controls map onto XTTS, which only has text, language, speed an
   but still sampled (near 0 the GPT loops). coqui's default 0.75 is stability ≈ 0.17.
 - speed: native. XTTS stretches the GPT latents by 1/speed before the vocoder, so duration scales
   and pitch does not.
+- similarity_boost: no effect. XTTS has no knob between likeness and clarity; how closely it follows
+  the samples is set by their conditioning latents alone.
 - pitch (semitones): post-processing with WORLD (``postprocess.shift_pitch``), duration unchanged.
 - long text: split at sentences and packed up to XTTS's per-language limits (``text.py``).
 - ``options.extra["seed"]``: fixes the sampling for a reproducible render;
