@@ -4,11 +4,14 @@
     python bench/offline_engine.py --voices slt,kal --set neighbours=8 --set blend=0.3
 
 For each voice: clone (prepare) a ~30 s reference with its transcript, say TEST_TEXT (~15 s), and
-measure clone time, synthesis real-time factor, similarity to a *held-out* clip of the same voice
-(d-vector cosine and the studio's 0..1 similarity score) and intelligibility (Whisper tiny.en WER).
+measure clone time and synthesis real-time factor. Then say the three WER_TEXTS (TEST_TEXT and two
+more, ~45 s in all) and measure similarity to a *held-out* clip of the same voice (d-vector cosine
+and the studio's 0..1 similarity score, mean over the three) and intelligibility (Whisper tiny.en
+WER over the ~180 words).
 Rows: "base" is the unconverted Piper joe voice, "global" the warp + EQ + F0 transform alone,
 "exemplar" adds the nearest-exemplar residual (the engine before the pull and spread steps),
-"offline" is the full engine. Timings are wall clock; "cpu" is process CPU time over all threads (less
+"offline" is the full engine at its default similarity_boost 1.0, "boost 0.8" and "boost 0.6" the
+same engine with the speech setting lowered (clearer words, less likeness). Timings are wall clock; "cpu" is process CPU time over all threads (less
 sensitive to other load on a shared machine; Piper and WORLD run on separate threads, so on two idle
 cores wall time can be below CPU time). "conv15s" is the conversion alone (WORLD analysis, mapping,
 WORLD synthesis) per 15 s of base-voice speech.
@@ -33,9 +36,9 @@ django.setup()
 
 import numpy as np  # noqa: E402
 
-from bench.reference_voices import TEST_TEXT, ReferenceVoice, reference_voices  # noqa: E402
+from bench.reference_voices import TEST_TEXT, WER_TEXTS, ReferenceVoice, reference_voices  # noqa: E402
 from synthesis.audio import asr, embedding, speech_activity  # noqa: E402
-from synthesis.engines.base import Reference, SynthesisOptions  # noqa: E402
+from synthesis.engines.base import Audio, Reference, SynthesisOptions  # noqa: E402
 from synthesis.engines.offline import OfflineEngine, base_voice, preparation, rendering  # noqa: E402
 from synthesis.engines.offline.profile import (  # noqa: E402
     profile_from_artifacts,
@@ -65,18 +68,21 @@ def speaker(samples: np.ndarray, rate: int) -> np.ndarray:
     return embedding.speaker_embedding(speech if len(speech) else samples, rate)
 
 
-def judged(voice: ReferenceVoice, variant: str, samples: np.ndarray, rate: int, **timings: float) -> Row:
+def judged(voice: ReferenceVoice, variant: str, spoken: list[Audio], **timings: float) -> Row:
+    """Mean similarity over the texts; WER over all their words together."""
     held_out = speaker(voice.held_out.samples, voice.held_out.sample_rate)
-    cosine = embedding.cosine(speaker(samples, rate), held_out)
-    heard = asr.transcribe(samples, rate, language="en").text
-    return Row(
-        voice.name,
-        variant,
-        cosine,
-        embedding.similarity_score(cosine),
-        asr.word_error_rate(TEST_TEXT, heard),
-        **timings,
-    )
+    cosine = float(np.mean([embedding.cosine(speaker(a.samples, a.sample_rate), held_out) for a in spoken]))
+    errors = words = 0
+    for text, audio in zip(WER_TEXTS, spoken, strict=True):
+        heard = asr.transcribe(audio.samples, audio.sample_rate, language="en").text
+        count = len(asr.normalize_words(text))
+        errors += asr.word_error_rate(text, heard) * count
+        words += count
+    return Row(voice.name, variant, cosine, embedding.similarity_score(cosine), errors / words, **timings)
+
+
+def spoken(engine: OfflineEngine, artifacts: dict[str, bytes], **options) -> list[Audio]:
+    return [engine.synthesize(artifacts, text, SynthesisOptions(**options)) for text in WER_TEXTS]
 
 
 def timed(function, *args):
@@ -85,28 +91,29 @@ def timed(function, *args):
     return result, time.perf_counter() - wall, time.process_time() - cpu
 
 
-def bench_voice(engine: OfflineEngine, voice: ReferenceVoice, base_audio: np.ndarray) -> list[Row]:
+def bench_voice(engine: OfflineEngine, voice: ReferenceVoice, base_audio: list[Audio]) -> list[Row]:
     reference = Reference(voice.reference.samples, voice.reference.sample_rate, voice.reference.text)
     artifacts, clone_s, clone_cpu = timed(lambda: engine.prepare([reference], tier="instant"))
     audio, synth_s, synth_cpu = timed(engine.synthesize, artifacts, TEST_TEXT, SynthesisOptions())
     profile = profile_from_artifacts(artifacts)
     plan = plan_for(profile, emotion="neutral", speed=1.0, pitch=0.0, stability=0.5)
-    _, convert_s, _ = timed(rendering.convert, base_audio, profile, plan)
-    convert_15s = convert_s * 15.0 / (len(base_audio) / base_voice.sample_rate())
+    _, convert_s, _ = timed(rendering.convert, base_audio[0].samples, profile, plan)
+    convert_15s = convert_s * 15.0 / base_audio[0].duration
+    full = [audio, *spoken(engine, artifacts)[1:]]  # the timed TEST_TEXT rendition is the first
+    boosts = {boost: spoken(engine, artifacts, similarity_boost=boost) for boost in (0.8, 0.6)}
     profile.spectral.exemplars = dataclasses.replace(profile.spectral.exemplars, pull=0.0)
     profile.spectral.spread_strength = 0.0
-    exemplar_only = engine.synthesize(profile_to_artifacts(profile), TEST_TEXT, SynthesisOptions())
+    exemplar_only = spoken(engine, profile_to_artifacts(profile))
     profile.spectral.exemplars = None
-    global_only = engine.synthesize(profile_to_artifacts(profile), TEST_TEXT, SynthesisOptions())
+    global_only = spoken(engine, profile_to_artifacts(profile))
     return [
-        judged(voice, "base", base_audio, base_voice.sample_rate()),
-        judged(voice, "global", global_only.samples, global_only.sample_rate),
-        judged(voice, "exemplar", exemplar_only.samples, exemplar_only.sample_rate),
+        judged(voice, "base", base_audio),
+        judged(voice, "global", global_only),
+        judged(voice, "exemplar", exemplar_only),
         judged(
             voice,
             "offline",
-            audio.samples,
-            audio.sample_rate,
+            full,
             clone_s=clone_s,
             clone_cpu_s=clone_cpu,
             rtf=synth_s / audio.duration,
@@ -114,6 +121,7 @@ def bench_voice(engine: OfflineEngine, voice: ReferenceVoice, base_audio: np.nda
             profile_kb=sum(len(b) for b in artifacts.values()) / 1024,
             convert_15s=convert_15s,
         ),
+        *(judged(voice, f"boost {boost}", audios) for boost, audios in boosts.items()),
     ]
 
 
@@ -123,12 +131,12 @@ def _fmt(value: float, spec: str) -> str:
 
 def print_rows(rows: list[Row]) -> None:
     print(
-        f"{'voice':10s} {'variant':8s} {'cos':>6s} {'score':>6s} {'WER%':>6s} {'clone s':>8s} "
+        f"{'voice':10s} {'variant':9s} {'cos':>6s} {'score':>6s} {'WER%':>6s} {'clone s':>8s} "
         f"{'(cpu)':>6s} {'RTF':>6s} {'(cpu)':>6s} {'KB':>6s} {'conv15s':>7s}"
     )
     for r in rows:
         print(
-            f"{r.voice:10s} {r.variant:8s} {r.cosine:6.3f} {r.score:6.3f} {100 * r.wer:6.1f} "
+            f"{r.voice:10s} {r.variant:9s} {r.cosine:6.3f} {r.score:6.3f} {100 * r.wer:6.1f} "
             f"{_fmt(r.clone_s, '8.2f')} {_fmt(r.clone_cpu_s, '6.2f')} {_fmt(r.rtf, '6.3f')} "
             f"{_fmt(r.rtf_cpu, '6.3f')} {_fmt(r.profile_kb, '6.0f')} {_fmt(r.convert_15s, '7.2f')}"
         )
@@ -181,7 +189,8 @@ def main() -> None:
     apply_overrides(args.set)
     voices = [v for v in reference_voices() if not args.voices or v.name in args.voices.split(",")]
     engine = OfflineEngine()
-    base_audio = base_voice.speak(TEST_TEXT)  # also loads Piper: model loading is not part of clone time
+    # Also loads Piper: model loading is not part of clone time.
+    base_audio = [Audio(base_voice.speak(text), base_voice.sample_rate()) for text in WER_TEXTS]
     engine.synthesize(
         engine.prepare(
             [Reference(voices[0].held_out.samples, voices[0].held_out.sample_rate, voices[0].held_out.text)]
@@ -192,7 +201,7 @@ def main() -> None:
     rows = []
     for voice in voices:
         rows += bench_voice(engine, voice, base_audio)
-        print_rows(rows[-4:])
+        print_rows(rows[-6:])
     print()
     print_rows(rows)
     print_summary(rows)
