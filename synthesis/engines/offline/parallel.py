@@ -4,9 +4,10 @@ Method (DESIGN.md §3): the base voice says each reference's transcript, so both
 same words. After a first DTW on z-scored cepstra, a frequency-warp factor is chosen by grid search
 on the aligned frames (the long-term EQ absorbs the average difference, so the warp is judged on the
 shape of the envelope only); warp + EQ is the *global* transform. The converted base is aligned again
-(now comparable without z-scoring) and the aligned frame pairs are kept as exemplars: at synthesis a
-frame takes the mean residual (reference - converted base) of its 16 nearest exemplars, blended 30 %
-toward the mean reference envelope of its 4 nearest (see ``conversion.exemplar_offsets``).
+(now comparable without z-scoring), warp and EQ are searched again on that better alignment, and the
+aligned frame pairs are kept as exemplars: at synthesis a frame takes the mean residual (reference -
+converted base) of its 16 nearest exemplars, blended 30 % toward the mean reference envelope of its 4
+nearest (see ``conversion.exemplar_offsets``).
 
 Measured on bench/offline_engine.py's six voices (d-vector cosine to a held-out clip, mean; Whisper
 tiny.en WER): global only 0.69; 24-class diagonal GMM residual (DESIGN.md's prototype) 0.76;
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
 
 
 WARP_GRID = np.exp(np.linspace(np.log(0.78), np.log(1.30), 53))
+COARSE_WARP_GRID = WARP_GRID[::4]  # 14 factors, both ends kept
 _ALIGN_DIMS = 25  # c0 .. c24 drive the alignment
 
 
@@ -85,19 +87,21 @@ def _aligned_frames(
     return np.concatenate(sources), np.concatenate(targets), np.concatenate(voiced)
 
 
-def search_warp(source_log_sp: np.ndarray, target_cepstra: np.ndarray) -> float:
+def search_warp(
+    source_log_sp: np.ndarray, target_cepstra: np.ndarray, grid: np.ndarray = WARP_GRID
+) -> float:
     """The warp factor whose warped source envelopes best match the target up to a constant EQ."""
     errors = []
-    for factor in WARP_GRID:
+    for factor in grid:
         difference = target_cepstra - world.to_cepstrum(world.warp_frequency(source_log_sp, factor))
         difference -= difference.mean(axis=0)
         errors.append(float((difference[:, 1:_ALIGN_DIMS] ** 2).sum(axis=1).mean()))
-    return float(WARP_GRID[int(np.argmin(errors))])
+    return float(grid[int(np.argmin(errors))])
 
 
-def global_map(pairs: list[Pair]) -> SpectralMap:
+def global_map(pairs: list[Pair], grid: np.ndarray = WARP_GRID) -> SpectralMap:
     sources, targets, voiced = _aligned_frames(pairs, [p.base.features.log_sp for p in pairs])
-    warp = search_warp(sources[voiced], targets[voiced])
+    warp = search_warp(sources[voiced], targets[voiced], grid)
     eq = (targets - world.to_cepstrum(world.warp_frequency(sources, warp))).mean(axis=0)
     return SpectralMap(warp=warp, eq=eq)
 
