@@ -19,7 +19,7 @@ from studio.errors import InvalidInput, NotFound
 from studio.files import file_response
 from studio.waiting import AudioOrJsonNegotiation, waiting_view
 from synthesis import speech as services
-from synthesis.engines.base import EMOTIONS
+from synthesis.engines.base import DEFAULT_SIMILARITY_BOOST, EMOTIONS
 from synthesis.jobs import job_payload
 from synthesis.models import Job, Speech
 from synthesis.output import OUTPUT_FORMATS, OUTPUT_RATES
@@ -62,7 +62,7 @@ class SpeechParamsSerializer(serializers.Serializer):
     similarity_boost = serializers.FloatField(
         min_value=0,
         max_value=1,
-        default=1.0,
+        default=DEFAULT_SIMILARITY_BOOST,
         help_text=(
             "How closely the speech follows the cloned voice's own sound: 1 most alike, lower values "
             "clearer words (offline engine; XTTS ignores it)."

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 
 from studio.ids import prefixed_id
+from synthesis.engines.base import DEFAULT_SIMILARITY_BOOST
 
 
 def new_job_id() -> str:
@@ -85,7 +86,7 @@ class Speech(models.Model):
     speed = models.FloatField(default=1.0)
     pitch = models.FloatField(default=0.0)
     stability = models.FloatField(default=0.5)
-    similarity_boost = models.FloatField(default=1.0)
+    similarity_boost = models.FloatField(default=DEFAULT_SIMILARITY_BOOST)
     format = models.CharField(max_length=8, default="mp3")
     sample_rate = models.PositiveIntegerField(default=44100)
     file = models.FileField(upload_to=speech_upload_to, blank=True, max_length=300)

@@ -14,7 +14,7 @@ from django.db import transaction
 
 from studio.errors import InvalidInput, NotFound
 from synthesis.engines import get_available_engine, get_engine
-from synthesis.engines.base import EMOTIONS, Artifacts, SynthesisOptions
+from synthesis.engines.base import DEFAULT_SIMILARITY_BOOST, EMOTIONS, Artifacts, SynthesisOptions
 from synthesis.jobs import JobProgress, job_create
 from synthesis.models import Job, Speech
 from synthesis.output import OUTPUT_FORMATS, OUTPUT_RATES, render_output
@@ -34,7 +34,7 @@ class SpeechParams:
     speed: float = 1.0
     pitch: float = 0.0
     stability: float = 0.5
-    similarity_boost: float = 1.0
+    similarity_boost: float = DEFAULT_SIMILARITY_BOOST
     output_format: str = "mp3"
     sample_rate: int = 44100
     filename: str = ""

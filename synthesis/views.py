@@ -21,7 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from studio.errors import NotFound, StudioError
 from synthesis import speech as services
-from synthesis.engines.base import EMOTIONS
+from synthesis.engines.base import DEFAULT_SIMILARITY_BOOST, EMOTIONS
 from synthesis.jobs import job_payload
 from synthesis.models import Speech
 from synthesis.output import OUTPUT_FORMATS, OUTPUT_RATES
@@ -59,7 +59,7 @@ class SpeechForm(forms.Form):
     pitch = forms.FloatField(min_value=-12, max_value=12, initial=0)
     stability = forms.FloatField(min_value=0, max_value=1, initial=0.5, required=False)
     similarity_boost = forms.FloatField(
-        label="Similarity", min_value=0, max_value=1, initial=1.0, required=False
+        label="Similarity", min_value=0, max_value=1, initial=DEFAULT_SIMILARITY_BOOST, required=False
     )
     output_format = forms.ChoiceField(
         label="Format", choices=[(f, f.upper()) for f in OUTPUT_FORMATS], initial="mp3"

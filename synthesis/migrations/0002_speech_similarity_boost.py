@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='speech',
             name='similarity_boost',
-            field=models.FloatField(default=1.0),
+            field=models.FloatField(default=0.8),
         ),
     ]

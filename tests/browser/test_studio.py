@@ -140,11 +140,11 @@ def test_generate_speech_with_emotion_speed_pitch_and_similarity(page):
         pitch.press("ArrowRight")
     similarity = page.get_by_role("slider", name="Similarity")
     similarity.focus()
-    for _ in range(4):  # 1.0 → 0.8
+    for _ in range(4):  # 0.8 (the default) → 0.6
         similarity.press("ArrowLeft")
     expect(page.locator("#speed-value")).to_have_text("1.5×")
     expect(page.locator("#pitch-value")).to_have_text("+3 st")
-    expect(page.locator("#similarity_boost-value")).to_have_text("80 %")
+    expect(page.locator("#similarity_boost-value")).to_have_text("60 %")
     page.get_by_role("combobox", name="Format").select_option("ogg")
     page.get_by_role("combobox", name="Sample rate").select_option("22050")
     screenshot(page, "05-speech-form")
@@ -154,7 +154,7 @@ def test_generate_speech_with_emotion_speed_pitch_and_similarity(page):
     expect(player).to_have_class(re.compile("is-ready"), timeout=120_000)
     assert float(player.get_attribute("data-duration")) > 0.5
     expect(page.locator("[data-result-meta]")).to_contain_text("happy")
-    expect(page.locator("[data-result-meta]")).to_contain_text("similarity 80 %")
+    expect(page.locator("[data-result-meta]")).to_contain_text("similarity 60 %")
     screenshot(page, "06-speech-result")
 
     with page.expect_download() as download_info:

@@ -78,7 +78,7 @@ def test_stability_and_similarity_come_from_their_sliders_or_their_defaults(alic
 
     chosen, defaults = Job.objects.filter(owner=user).order_by("created_at")
     assert (chosen.params["stability"], chosen.params["similarity_boost"]) == (0.8, 0.6)
-    assert (defaults.params["stability"], defaults.params["similarity_boost"]) == (0.5, 1.0)
+    assert (defaults.params["stability"], defaults.params["similarity_boost"]) == (0.5, 0.8)
 
 
 def test_invalid_settings_come_back_per_field(alice_client):

@@ -204,7 +204,7 @@ async function showResult(speechId) {
   player.classList.remove("is-ready", "is-error", "is-playing");
   player.dataset.src = speech.audio_url;
   player.dataset.speechId = speech.id;
-  const similarity = speech.similarity_boost < 1 ? ` · similarity ${Math.round(speech.similarity_boost * 100)} %` : "";
+  const similarity = ` · similarity ${Math.round(speech.similarity_boost * 100)} %`;
   section.querySelector("[data-result-meta]").textContent =
     `${speech.duration.toFixed(1)} s · ${speech.emotion} · speed ${speech.speed}× · pitch ${speech.pitch > 0 ? "+" : ""}${speech.pitch} st${similarity} · ${speech.sample_rate / 1000} kHz`;
   const download = $("download-link");

@@ -22,9 +22,10 @@ Stability 0..1 (default 0.5) trades liveliness for steadiness: Piper's noise_sca
 noise_w 1.10 -> 0.30 (variation of timbre and of phone durations), and the F0 range x1.25 -> x0.75
 (how much of the intonation contour is kept). 0.5 is Piper's own default delivery.
 
-Similarity boost 0..1 (default 1) trades likeness for clarity: it scales the voice-specific steps of
+Similarity boost 0..1 (default 0.8) trades likeness for clarity: it scales the voice-specific steps of
 the spectral conversion (``conversion.convert_envelope``). 1 sounds most like the reference; lower
-values keep more of the base voice's articulation, so words are recognised more reliably.
+values keep more of the base voice's articulation, so words are recognised more reliably (see
+``DEFAULT_SIMILARITY_BOOST`` for the measured trade-off).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from dataclasses import dataclass
 
 from studio.errors import InvalidInput
 
+from ..base import DEFAULT_SIMILARITY_BOOST
 from .base_voice import Prosody
 from .conversion import PitchTarget
 from .profile import ProsodyStats, VoiceProfile
@@ -102,7 +104,7 @@ def plan_for(
     speed: float,
     pitch: float,
     stability: float,
-    similarity_boost: float = 1.0,
+    similarity_boost: float = DEFAULT_SIMILARITY_BOOST,
 ) -> RenderPlan:
     if emotion not in EMOTION_STYLES:
         raise InvalidInput(f"emotion must be one of {', '.join(EMOTION_STYLES)}.", field="emotion")
