@@ -24,10 +24,10 @@ on the benchmark text). Aperiodicity matching and a long-term post-EQ gave nothi
 The speech setting ``similarity_boost`` scales the residual, the pull and the spread together, so a
 user picks the trade-off: on the bench (three texts, two runs) 1.0 gives score 0.89 and WER 6.1-6.5 %,
 0.8 (the default) 0.88 and 2.0-2.6 %, 0.6 0.83 and 2 %, against 0.8-1.0 % for the global transform
-alone. Also measured on fixed base audio, with
-no gain beyond noise: pulling with a joint distance (converted frame and its base frame, so that
-neighbours keep the phone), residual and pull on c1..c23 only, and weaker steps at fast spectral
-transitions (each moved along the same likeness/WER line as a weaker boost).
+alone. Also measured on fixed base audio, with no gain beyond noise: pulling with a joint distance
+(converted frame and its base frame, so that neighbours keep the phone), residual and pull on
+c1..c23 only, and weaker steps at fast spectral transitions (each moved along the same likeness/WER
+line as a weaker boost).
 """
 
 from __future__ import annotations

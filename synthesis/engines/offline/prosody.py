@@ -70,7 +70,7 @@ class RenderPlan:
     brightness_db_per_octave: float
     peak: float  # output peak amplitude
     pause_scale: float  # multiplies the pauses between phrases
-    similarity: float = 1.0  # strength of the voice-specific spectral conversion
+    similarity: float  # strength of the voice-specific spectral conversion (the similarity boost)
 
 
 def _check(name: str, value: float, low: float, high: float) -> float:
