@@ -298,7 +298,7 @@ class JobEvent:
     received_at: float
 
 
-async def job_watch(studio: Studio, key: str, job_id: str, *, timeout: float = 60.0) -> list[JobEvent]:
+async def job_watch(studio: Studio, key: str, job_id: str, *, timeout: float = 180.0) -> list[JobEvent]:
     """Every message of ``/ws/jobs/<id>/`` until the final event (or until the server closes)."""
     events: list[JobEvent] = []
     async with asyncio.timeout(timeout):

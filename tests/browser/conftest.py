@@ -108,7 +108,7 @@ def page(browser, studio: servers.Studio) -> Iterator:
     context = browser.new_context(base_url=studio.base_url, viewport={"width": 1280, "height": 900})
     context.grant_permissions(["microphone"], origin=studio.base_url)
     page = context.new_page()
-    page.set_default_timeout(20_000)
+    page.set_default_timeout(60_000)  # generous: a busy machine is slow, not wrong
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.js_errors = errors

@@ -108,7 +108,7 @@ def test_record_trim_upload_and_clone_a_voice(page, upload_wav):
     assert len(steps) >= 2, states
     percents = [float(s["percent"]) for s in running]
     assert percents == sorted(percents), states
-    expect(page.locator("#voice")).to_have_attribute("data-status", "AVAILABLE", timeout=30_000)
+    expect(page.locator("#voice")).to_have_attribute("data-status", "AVAILABLE", timeout=120_000)
     gauge = page.locator("[data-similarity]")
     assert 0 < float(gauge.get_attribute("data-similarity")) <= 1
     expect(page.locator("#preview-player")).to_have_class(re.compile("is-ready"))
@@ -187,7 +187,7 @@ def test_a_two_second_recording_is_too_short(page):
     page.get_by_role("button", name="Clone voice").click()
 
     error = page.locator("#samples-error")
-    expect(error).to_be_visible(timeout=30_000)
+    expect(error).to_be_visible(timeout=120_000)
     expect(error).to_contain_text(
         re.compile(r"Only [\d.]+ s of speech found; the instant tier needs at least 10 s")
     )

@@ -3,6 +3,7 @@ starts is killed at teardown, whatever the test did to it."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -12,7 +13,8 @@ from bench import servers
 
 POSTGRES_SERVER_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 # A Redis database of its own, emptied at the start: Celery's queues and channels_redis's groups.
-E2E_REDIS_URL = "redis://127.0.0.1:6379/9"
+# Two test runs on one machine (two checkouts) each need their own: set STUDIO_TEST_REDIS_URL.
+E2E_REDIS_URL = os.environ.get("STUDIO_TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
 
 StartStudio = Callable[[dict[str, str]], servers.Studio]
 

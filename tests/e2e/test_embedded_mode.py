@@ -30,7 +30,7 @@ def job_wait(studio: servers.Studio, key: str, job_id: str, condition: Callable[
         job = servers.job_fetch(studio, key, job_id)
         return job if condition(job) else None
 
-    return servers.wait_for(check, timeout=30, interval=0.1, message=f"job {job_id} never got there")
+    return servers.wait_for(check, timeout=180, interval=0.1, message=f"job {job_id} never got there")
 
 
 def job_row(env: dict[str, str], job_id: str) -> sqlite3.Row:
@@ -58,13 +58,13 @@ def admin_login(studio: servers.Studio, username: str, password: str) -> str:
         urllib.request.ProxyHandler({}), urllib.request.HTTPCookieProcessor(cookies)
     )
     login_url = f"{studio.base_url}/admin/login/?next=/admin/"
-    form = browser.open(login_url, timeout=10).read().decode()
+    form = browser.open(login_url, timeout=60).read().decode()
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form)
     assert token is not None
     body = urllib.parse.urlencode(
         {"username": username, "password": password, "csrfmiddlewaretoken": token[1], "next": "/admin/"}
     )
-    return browser.open(login_url, data=body.encode(), timeout=10).read().decode()
+    return browser.open(login_url, data=body.encode(), timeout=60).read().decode()
 
 
 def test_embedded_studio_streams_progress_and_finishes_the_running_job_on_sigterm(
@@ -84,9 +84,10 @@ def test_embedded_studio_streams_progress_and_finishes_the_running_job_on_sigter
     assert final.job["result"]["duration"] == pytest.approx(1.0)
     assert final.job["result"]["peak_hz"] == pytest.approx(220, abs=2)
 
-    running = servers.demo_job_create(studio, key, seconds=1, chunks=5, pace=0.3)
+    # Long enough (10 chunks of 1 s) to be still running when the signal lands, however busy the machine.
+    running = servers.demo_job_create(studio, key, seconds=1, chunks=10, pace=1.0)
     job_wait(studio, key, running["id"], lambda now: now["status"] == "RUNNING" and now["percent"] > 0)
-    assert studio.web.stop(timeout=60) == 0
+    assert studio.web.stop(timeout=180) == 0
     row = job_row(embedded_env, running["id"])
     assert row["status"] == "SUCCEEDED" and row["percent"] == 100
     assert "finishing the running task" in studio.web.output()
@@ -114,10 +115,10 @@ def test_another_users_key_is_refused_on_the_job_websocket(first_run_studio) -> 
     job = servers.demo_job_create(first_run_studio, owner_key, seconds=0.1, chunks=1)
 
     with pytest.raises(InvalidStatus) as refused:
-        asyncio.run(servers.job_watch(first_run_studio, other_key, job["id"], timeout=10))
+        asyncio.run(servers.job_watch(first_run_studio, other_key, job["id"], timeout=60))
 
     assert refused.value.response.status_code == HTTPStatus.FORBIDDEN
-    events = asyncio.run(servers.job_watch(first_run_studio, owner_key, job["id"], timeout=30))
+    events = asyncio.run(servers.job_watch(first_run_studio, owner_key, job["id"], timeout=180))
     assert events[-1].event == "final" and events[-1].job["status"] == "SUCCEEDED"
 
 

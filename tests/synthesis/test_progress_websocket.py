@@ -34,7 +34,7 @@ async def test_owner_receives_snapshot_progress_and_final_event(user, api_key_fo
     await database_sync_to_async(jobs.job_run)(job.id)
     events = []
     while not events or events[-1]["event"] != "final":
-        events.append(await communicator.receive_json_from(timeout=5))
+        events.append(await communicator.receive_json_from(timeout=60))
     progress = [e["job"]["percent"] for e in events if e["event"] == "progress"]
     assert len(progress) >= 2 and progress == sorted(progress)
     assert {e["job"]["step"] for e in events} >= {"render", "measure"}

@@ -16,7 +16,8 @@ pytestmark = pytest.mark.django_db
 
 def clone(api, wav: bytes, **fields):
     return api.post(
-        "/v1/voices/clone", {"name": "Narrator", "file": SimpleUploadedFile("take.wav", wav, "audio/wav"), **fields}
+        "/v1/voices/clone",
+        {"name": "Narrator", "file": SimpleUploadedFile("take.wav", wav, "audio/wav"), **fields},
     )
 
 
@@ -41,7 +42,9 @@ def test_a_clone_runs_every_step_and_makes_an_available_voice(api, speech_wav, e
 
     body = api.get(f"/v1/voices/{voice.id}").json()
     analysis = body["analysis"]
-    assert 12 < analysis["total_duration"] < 15 and 8 < analysis["speech_duration"] <= analysis["total_duration"]
+    assert (
+        12 < analysis["total_duration"] < 15 and 8 < analysis["speech_duration"] <= analysis["total_duration"]
+    )
     assert analysis["quality"] in ("excellent", "good", "fair", "poor")
     assert analysis["language_detected"] == "en" and analysis["speaker_consistency"] == 1.0
     assert 0 <= body["similarity_score"] <= 1 and body["progress"]["percent"] == 100.0

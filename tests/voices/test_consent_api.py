@@ -43,7 +43,8 @@ def spoken(phrase: str) -> str:
 
 def record(api, voice, wav: bytes):
     return api.post(
-        f"/v1/voices/{voice.id}/consent", {"file": SimpleUploadedFile("consent.wav", wav, content_type="audio/wav")}
+        f"/v1/voices/{voice.id}/consent",
+        {"file": SimpleUploadedFile("consent.wav", wav, content_type="audio/wav")},
     )
 
 
@@ -73,7 +74,10 @@ def test_the_speaker_saying_the_phrase_verifies_the_voice_and_revoking_stops_it(
     body = api.get(f"/v1/voices/{cloned_voice.id}/consent").json()
     check = body["last_check"]
     assert body["verification"] == "verified", check
-    assert check["evidence"]["transcript"] and check["evidence"]["similarity"] >= check["evidence"]["similarity_threshold"]
+    assert (
+        check["evidence"]["transcript"]
+        and check["evidence"]["similarity"] >= check["evidence"]["similarity_threshold"]
+    )
 
     assert api.delete(f"/v1/voices/{cloned_voice.id}/consent").json()["verification"] == "revoked"
     response = api.post("/v1/speech", {"voice_id": cloned_voice.id, "text": "Hello."}, format="json")
@@ -90,7 +94,9 @@ def test_another_speaker_saying_the_phrase_is_refused(api, cloned_voice, speech_
 
 def test_a_recording_needs_a_phrase_first_and_is_used_once(api, cloned_voice, speech_wav):
     response = record(api, cloned_voice, speech_wav("hello", voice=SPEAKER))
-    assert response.status_code == HTTPStatus.CONFLICT and "phrase first" in response.json()["error"]["message"]
+    assert (
+        response.status_code == HTTPStatus.CONFLICT and "phrase first" in response.json()["error"]["message"]
+    )
 
 
 def test_a_corrupt_recording_is_refused_and_nothing_changes(api, cloned_voice):

@@ -70,7 +70,10 @@ def test_a_suspended_voice_cannot_speak(api, user, make_voice, moderator):
     voice_moderate(voice=voice, actor=moderator, action="suspend", reason="reported")
     response = api.post("/v1/speech", {"voice_id": voice.id, "text": "Hello."}, format="json")
     assert response.status_code == HTTPStatus.FORBIDDEN
-    assert response.json()["error"]["code"] == "voice_blocked" and "reported" in response.json()["error"]["message"]
+    assert (
+        response.json()["error"]["code"] == "voice_blocked"
+        and "reported" in response.json()["error"]["message"]
+    )
 
 
 def test_admin_actions_moderate_through_the_service(admin_client, user, make_voice):

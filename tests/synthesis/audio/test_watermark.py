@@ -15,9 +15,13 @@ import pytest
 from studio.errors import EngineUnavailable
 from synthesis.audio import codec, watermark
 
-pytestmark = pytest.mark.skipif(
-    not watermark.availability()[0], reason=f"watermarker unavailable: {watermark.availability()[1]}"
-)
+# The watermark model runs on torch: slow to load (the quick loop, -m "not slow", leaves it out).
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not watermark.availability()[0], reason=f"watermarker unavailable: {watermark.availability()[1]}"
+    ),
+]
 
 SPEECH = (
     "Every clip this studio generates carries an inaudible mark, "

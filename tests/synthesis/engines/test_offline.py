@@ -16,10 +16,13 @@ import pytest
 from studio.errors import Conflict, InvalidInput
 from synthesis.engines.base import Reference, SynthesisOptions
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("flite") is None or shutil.which("sox") is None,
-    reason="needs the Debian packages flite and sox",
-)
+pytestmark = [
+    pytest.mark.slow,  # runs Piper and WORLD on real speech
+    pytest.mark.skipif(
+        shutil.which("flite") is None or shutil.which("sox") is None,
+        reason="needs the Debian packages flite and sox",
+    ),
+]
 
 REFERENCE_TEXT = (
     "Every morning the old ferry leaves the harbour just before seven. "

@@ -13,6 +13,7 @@ from synthesis.engines.base import Audio, Availability, EngineLicense, Synthesis
 from synthesis.engines.openvoice import OpenVoiceEngine
 
 pytest.importorskip("TTS")
+pytestmark = pytest.mark.slow  # builds and runs a tiny OpenVoice model on torch
 
 
 class PiperBase:

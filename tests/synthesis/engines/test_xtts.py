@@ -16,6 +16,7 @@ from synthesis.engines.xtts.text import split_text
 from .conftest import TINY_XTTS_GEN_TOKENS
 
 pytest.importorskip("TTS")
+pytestmark = pytest.mark.slow  # builds and runs a tiny XTTS model on torch
 
 SAMPLE_RATE = 24000
 TOKEN_SECONDS = 1024 / 22050  # one GPT audio token
