@@ -1,4 +1,4 @@
-"""Measure the numbers behind voices/consent.py's thresholds and synthesis/audio/watermark.py's claims.
+"""Measure the numbers behind voices/consent.py's thresholds and audio/watermark.py's claims.
 
     python bench/consent_calibration.py              # consent: WER and cosine distributions
     python bench/consent_calibration.py watermark    # watermark: timings, confidences, SNR
@@ -91,7 +91,7 @@ def synthesize(speaker: Speaker, text: str) -> tuple[np.ndarray, int]:
 
 def embedding_of(samples: np.ndarray, rate: int) -> np.ndarray:
     # The same preparation consent verification applies to the clip: speech only, pauses shortened.
-    from synthesis.audio import embedding, speech_activity
+    from audio import embedding, speech_activity
 
     speech = speech_activity.keep_speech(samples, rate, speech_activity.speech_segments(samples, rate))
     return embedding.speaker_embedding(speech, rate)
@@ -138,7 +138,7 @@ def _report_borderline(phrase: str) -> None:
 
 
 def _measure(consent, phrase, references, clips):  # noqa: ANN001, ANN202 - a bench script
-    from synthesis.audio import asr
+    from audio import asr
 
     same: list[float] = []
     other: list[tuple[float, str, str]] = []
@@ -158,7 +158,7 @@ def _measure(consent, phrase, references, clips):  # noqa: ANN001, ANN202 - a be
 
 
 def _cosine_to_mean(embedding: np.ndarray, references: list[np.ndarray]) -> float:
-    from synthesis.audio.embedding import cosine
+    from audio.embedding import cosine
 
     stacked = np.stack(references)
     return cosine(embedding, stacked.mean(axis=0))
@@ -223,7 +223,7 @@ def _run_verifications(consent, phrase, references, clips) -> None:  # noqa: ANN
 
 
 def measure_watermark() -> None:
-    from synthesis.audio import codec, watermark
+    from audio import codec, watermark
 
     print("availability:", watermark.availability())
     started = time.perf_counter()

@@ -34,7 +34,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from synthesis.engines.xtts.engine import CHECKPOINT_LANGUAGES  # noqa: E402
+from engines.xtts.engine import CHECKPOINT_LANGUAGES  # noqa: E402
 
 SENTENCE = "The quick brown fox jumps over the lazy dog, then it runs into the forest to find its friends."
 LANGUAGES = list(CHECKPOINT_LANGUAGES)  # the codes a checkpoint uses ("zh-cn")
@@ -121,7 +121,7 @@ def build_model(device: str, tiny: bool, tokens: int):
 
 
 def sampling(tokens: int) -> dict:
-    from synthesis.engines.xtts import temperature_for
+    from engines.xtts import temperature_for
 
     return {
         "temperature": temperature_for(0.5),

@@ -21,30 +21,25 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
 import statistics
 import sys
 import time
 from pathlib import Path
 
+# audio/ and engines/ need no Django: the repository root on the path is all.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "studio.settings")
-
-import django  # noqa: E402
-
-django.setup()
 
 import numpy as np  # noqa: E402
 
+from audio import asr, embedding, speech_activity  # noqa: E402
 from bench.reference_voices import TEST_TEXT, WER_TEXTS, ReferenceVoice, reference_voices  # noqa: E402
-from synthesis.audio import asr, embedding, speech_activity  # noqa: E402
-from synthesis.engines.base import Audio, Reference, SynthesisOptions  # noqa: E402
-from synthesis.engines.offline import OfflineEngine, base_voice, preparation, rendering  # noqa: E402
-from synthesis.engines.offline.profile import (  # noqa: E402
+from engines.base import Audio, Reference, SynthesisOptions  # noqa: E402
+from engines.offline import OfflineEngine, base_voice, preparation, rendering  # noqa: E402
+from engines.offline.profile import (  # noqa: E402
     profile_from_artifacts,
     profile_to_artifacts,
 )
-from synthesis.engines.offline.prosody import plan_for  # noqa: E402
+from engines.offline.prosody import plan_for  # noqa: E402
 
 
 @dataclasses.dataclass

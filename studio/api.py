@@ -12,7 +12,7 @@ from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from studio.errors import StudioError
+from errors import StudioError
 
 DRF_CODES = {
     HTTPStatus.UNAUTHORIZED: "not_authenticated",

@@ -11,7 +11,7 @@ from django.core.files.storage import default_storage
 from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, HttpResponseRedirect
 
-from studio.errors import NotFound
+from errors import NotFound
 
 
 def file_response(field: FieldFile, *, download_name: str | None = None, as_attachment: bool = False):

@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from studio.errors import InvalidInput, NotFound
+from errors import InvalidInput, NotFound
 from studio.models import ApiKey, hash_key
 
 

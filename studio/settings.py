@@ -203,7 +203,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"polling_interval": 0.05} if CELERY_BROKER_UR
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Periodic work: `celery -A studio beat` in the distributed mode; the embedded worker runs beat itself.
 CELERY_BEAT_SCHEDULE = {
-    "purge-expired-voices": {"task": "voices.purge_expired", "schedule": env_int("STUDIO_PURGE_INTERVAL", 3600)},
+    "purge-expired-voices": {
+        "task": "voices.purge_expired",
+        "schedule": env_int("STUDIO_PURGE_INTERVAL", 3600),
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(STUDIO_DATA_DIR / "celerybeat-schedule")
 # Run tasks inline (tests only): set by the test settings fixture, never in production.

@@ -13,8 +13,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from errors import InvalidInput, NotFound
 from studio import services
-from studio.errors import InvalidInput, NotFound
 from studio.files import file_response
 from studio.forms import ApiKeyCreateForm
 from studio.models import ApiKey

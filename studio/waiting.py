@@ -15,7 +15,6 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.http import HttpRequest, HttpResponse
-
 from rest_framework.negotiation import DefaultContentNegotiation
 
 from synthesis.models import Job

@@ -10,7 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from studio.errors import NotFound
+from errors import NotFound
 from synthesis.jobs import job_create, job_payload
 from synthesis.models import Job
 

@@ -14,12 +14,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from engines.base import DEFAULT_SIMILARITY_BOOST, EMOTIONS
+from errors import InvalidInput, NotFound
 from studio.api import PageQuerySerializer, paginated
-from studio.errors import InvalidInput, NotFound
 from studio.files import file_response
 from studio.waiting import AudioOrJsonNegotiation, waiting_view
 from synthesis import speech as services
-from synthesis.engines.base import DEFAULT_SIMILARITY_BOOST, EMOTIONS
 from synthesis.jobs import job_payload
 from synthesis.models import Job, Speech
 from synthesis.output import OUTPUT_FORMATS, OUTPUT_RATES
@@ -155,7 +155,7 @@ class SpeechResultView(APIView):
         if self.always_audio or _wants_audio(request):
             with speech.file.open("rb") as handle:
                 data = handle.read()
-            from synthesis.audio.codec import content_type_for
+            from audio.codec import content_type_for
 
             response = HttpResponse(data, content_type=content_type_for(speech.format))
             response["Content-Disposition"] = f'attachment; filename="{speech.id}.{speech.format}"'

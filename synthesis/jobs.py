@@ -22,7 +22,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from studio.errors import StudioError
+from errors import StudioError
 from synthesis.models import Job
 from voices.models import Voice
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from engines.base import DEFAULT_SIMILARITY_BOOST
 from studio.ids import prefixed_id
-from synthesis.engines.base import DEFAULT_SIMILARITY_BOOST
 
 
 def new_job_id() -> str:

@@ -12,9 +12,9 @@ from typing import Any
 from django.core.files.base import ContentFile
 from django.db import transaction
 
-from studio.errors import InvalidInput, NotFound
-from synthesis.engines import get_available_engine, get_engine
-from synthesis.engines.base import DEFAULT_SIMILARITY_BOOST, EMOTIONS, Artifacts, SynthesisOptions
+from engines import get_available_engine, get_engine
+from engines.base import DEFAULT_SIMILARITY_BOOST, EMOTIONS, Artifacts, SynthesisOptions
+from errors import InvalidInput, NotFound
 from synthesis.jobs import JobProgress, job_create
 from synthesis.models import Job, Speech
 from synthesis.output import OUTPUT_FORMATS, OUTPUT_RATES, render_output

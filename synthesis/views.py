@@ -19,9 +19,9 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
-from studio.errors import NotFound, StudioError
+from engines.base import DEFAULT_SIMILARITY_BOOST, EMOTIONS
+from errors import NotFound, StudioError
 from synthesis import speech as services
-from synthesis.engines.base import DEFAULT_SIMILARITY_BOOST, EMOTIONS
 from synthesis.jobs import job_payload
 from synthesis.models import Speech
 from synthesis.output import OUTPUT_FORMATS, OUTPUT_RATES

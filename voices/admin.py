@@ -101,7 +101,7 @@ def _moderation_action(action: str, description: str):
     def run(modeladmin, request: HttpRequest, queryset) -> None:
         from django.contrib import messages
 
-        from studio.errors import StudioError
+        from errors import StudioError
 
         reason = request.POST.get("reason", "") or f"{action} in the admin moderation queue"
         done = 0
@@ -125,7 +125,16 @@ class VoiceAdmin(admin.ModelAdmin):
         "name", "id", "owner", "type", "status", "visibility", "verification", "moderation",
         "similarity_score", "created_at",
     ]  # fmt: skip
-    list_filter = [ModerationQueueFilter, "status", "type", "visibility", "verification", "moderation", "language", "engine"]
+    list_filter = [
+        ModerationQueueFilter,
+        "status",
+        "type",
+        "visibility",
+        "verification",
+        "moderation",
+        "language",
+        "engine",
+    ]
     actions = [
         _moderation_action("approve", "Approve"),
         _moderation_action("reject", "Reject"),

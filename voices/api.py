@@ -10,8 +10,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from errors import NotFound
 from studio.api import paginated
-from studio.errors import NotFound
 from studio.files import file_response
 from voices import selectors, services
 from voices.serializers import VoiceListQuerySerializer, VoiceSerializer, VoiceUpdateSerializer

@@ -11,9 +11,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from studio.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
+from engines import ENGINE_PATHS
+from errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
 from studio.waiting import waiting_view
-from synthesis.engines import ENGINE_PATHS
 from synthesis.jobs import job_payload
 from synthesis.models import Job
 from voices import services

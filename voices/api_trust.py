@@ -10,7 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from studio.errors import Conflict, InvalidInput
+from errors import Conflict, InvalidInput
 from synthesis.jobs import job_payload
 from voices import consent_jobs, selectors
 from voices.api_clone import RawAudioParser
@@ -19,7 +19,6 @@ from voices.ingest import check_size, sample_from_url
 from voices.models import Voice, VoiceConsent
 from voices.moderation import voice_renew
 from voices.serializers import VoiceSerializer
-
 
 ConsentSchema = inline_serializer(
     "Consent",
@@ -35,7 +34,8 @@ ConsentSchema = inline_serializer(
     },
 )
 EventsSchema = inline_serializer(
-    "VoiceEvents", {"voice_id": serializers.CharField(), "events": serializers.ListField(child=serializers.JSONField())}
+    "VoiceEvents",
+    {"voice_id": serializers.CharField(), "events": serializers.ListField(child=serializers.JSONField())},
 )
 
 
@@ -96,7 +96,9 @@ class VoiceConsentView(APIView):
         return Response(consent_body(voice, consent))
 
     @extend_schema(
-        request={"multipart/form-data": inline_serializer("ConsentUpload", {"file": serializers.FileField()})},
+        request={
+            "multipart/form-data": inline_serializer("ConsentUpload", {"file": serializers.FileField()})
+        },
         responses={202: inline_serializer("ConsentJob", {"job": serializers.JSONField()})},
         summary="Upload the recording of the consent phrase; the worker verifies words and voice",
     )
@@ -104,7 +106,9 @@ class VoiceConsentView(APIView):
         voice = selectors.voice_get_owned(request.user, voice_id)
         consent = voice.consents.filter(status=VoiceConsent.Status.AWAITING_RECORDING).first()
         if consent is None:
-            raise Conflict("Ask for the consent phrase first (GET this URL), then record it.", field="consent_id")
+            raise Conflict(
+                "Ask for the consent phrase first (GET this URL), then record it.", field="consent_id"
+            )
         data, content_type = _uploaded_audio(request)
         job = consent_jobs.consent_submit(
             voice=voice, consent=consent, data=data, content_type=content_type, owner=request.user
@@ -124,7 +128,9 @@ class VoiceConsentView(APIView):
 
 
 class VoiceRenewView(APIView):
-    @extend_schema(request=None, responses=VoiceSerializer, summary="Keep the voice for another retention period")
+    @extend_schema(
+        request=None, responses=VoiceSerializer, summary="Keep the voice for another retention period"
+    )
     def post(self, request: Request, voice_id: str) -> Response:
         voice = voice_renew(voice=selectors.voice_get_owned(request.user, voice_id), actor=request.user)
         return Response(VoiceSerializer(voice).data)
@@ -152,15 +158,18 @@ class WatermarkDetectView(APIView):
     parser_classes = [parsers.JSONParser, parsers.MultiPartParser, parsers.FormParser, RawAudioParser]
 
     @extend_schema(
-        request={"multipart/form-data": inline_serializer("WatermarkUpload", {"file": serializers.FileField()})},
+        request={
+            "multipart/form-data": inline_serializer("WatermarkUpload", {"file": serializers.FileField()})
+        },
         responses=inline_serializer(
-            "WatermarkResult", {"watermarked": serializers.BooleanField(), "confidence": serializers.FloatField()}
+            "WatermarkResult",
+            {"watermarked": serializers.BooleanField(), "confidence": serializers.FloatField()},
         ),
         summary="Was this audio made by the studio? (file, audio_url or raw body)",
     )
     def post(self, request: Request) -> Response:
-        from synthesis.audio import watermark
-        from synthesis.audio.codec import decode
+        from audio import watermark
+        from audio.codec import decode
 
         data, content_type = _uploaded_audio(request)
         decoded = decode(data, content_type=content_type, target_rate=None)

@@ -10,7 +10,13 @@ from voices.models import Voice, VoiceEvent
 
 
 def voice_event_record(
-    *, voice: Voice, action: str, actor: Any = None, from_state: str = "", to_state: str = "", reason: str = ""
+    *,
+    voice: Voice,
+    action: str,
+    actor: Any = None,
+    from_state: str = "",
+    to_state: str = "",
+    reason: str = "",
 ) -> VoiceEvent:
     # Every caller records while the voice row exists (deletion records first); the row's link is
     # cleared by SET_NULL when the voice goes, and voice_ref keeps the id.

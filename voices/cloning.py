@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from studio.errors import InvalidAudio
-from synthesis.engines import get_available_engine
-from synthesis.engines.base import Reference, SynthesisOptions
+from engines import get_available_engine
+from engines.base import Reference, SynthesisOptions
+from errors import InvalidAudio
 from synthesis.jobs import JobProgress, error_message
 from synthesis.models import Job
 from voices import services
@@ -104,7 +104,7 @@ def _clone(voice: Voice, progress: JobProgress) -> dict:
 def _decode_samples(
     samples: list[VoiceSample], progress: JobProgress
 ) -> list[tuple[VoiceSample, np.ndarray]]:
-    from synthesis.audio.codec import decode
+    from audio.codec import decode
 
     decoded = []
     for index, sample in enumerate(samples):
@@ -122,7 +122,7 @@ def _decode_samples(
 def _detect_speech(
     decoded: list[tuple[VoiceSample, np.ndarray]], progress: JobProgress
 ) -> list[PreparedSample]:
-    from synthesis.audio.speech_activity import keep_speech, speech_duration, speech_segments
+    from audio.speech_activity import keep_speech, speech_duration, speech_segments
 
     prepared = []
     for index, (sample, audio) in enumerate(decoded):
@@ -142,7 +142,7 @@ def _detect_speech(
 
 
 def _clean_up(prepared: list[PreparedSample], options: dict, progress: JobProgress) -> None:
-    from synthesis.audio.processing import denoise, normalize_loudness
+    from audio.processing import denoise, normalize_loudness
 
     for index, item in enumerate(prepared):
         progress.step("clean up", index / len(prepared))
@@ -156,11 +156,11 @@ def _analyse(
     voice: Voice, prepared: list[PreparedSample], progress: JobProgress
 ) -> tuple[dict, list[np.ndarray]]:
     """The voice's analysis, and each sample's speaker embedding (reused for the similarity)."""
-    from synthesis.audio.asr import detect_language, transcribe
-    from synthesis.audio.codec import resample
-    from synthesis.audio.embedding import speaker_consistency, speaker_embedding
-    from synthesis.audio.processing import quality_label, snr_db
-    from synthesis.audio.speech_activity import speech_segments
+    from audio.asr import detect_language, transcribe
+    from audio.codec import resample
+    from audio.embedding import speaker_consistency, speaker_embedding
+    from audio.processing import quality_label, snr_db
+    from audio.speech_activity import speech_segments
 
     progress.step("analyse")
     originals = {s.pk: s for s in voice.samples.all()}
@@ -194,9 +194,9 @@ def _analyse(
 
 def _similarity(preview: np.ndarray, rate: int, sample_embeddings: list[np.ndarray]) -> float:
     """Similarity of the preview to the samples: cosine of speaker embeddings mapped to 0..1
-    (``synthesis.audio.embedding.similarity_score`` documents the mapping)."""
-    from synthesis.audio.codec import resample
-    from synthesis.audio.embedding import cosine, similarity_score, speaker_embedding
+    (``audio.embedding.similarity_score`` documents the mapping)."""
+    from audio.codec import resample
+    from audio.embedding import cosine, similarity_score, speaker_embedding
 
     preview_embedding = speaker_embedding(resample(preview, rate, ANALYSIS_RATE), ANALYSIS_RATE)
     reference = np.mean(sample_embeddings, axis=0)

@@ -11,7 +11,7 @@ that my voice may be cloned by Voice Studio. Code 4 7 1 9."). ``verify_consent``
 4. no negation the phrase does not contain ("I, Jane Doe, do not agree ..." is a WER of only 6 %);
 5. the voice: cosine between the clip's d-vector (speech only) and the mean of the samples' d-vectors.
 
-Pure logic: no database, no files; models are loaded (once) by ``synthesis.audio``. The caller stores
+Pure logic: no database, no files; models are loaded (once) by ``audio``. The caller stores
 ``ConsentEvidence.as_dict()`` and moves the voice to verified or failed.
 
 Calibration (``python bench/consent_calibration.py``, ~5 min): 12 offline speakers (flite kal, awb,
@@ -50,7 +50,7 @@ from typing import Any
 
 import numpy as np
 
-from studio.errors import InvalidInput
+from errors import InvalidInput
 
 CODE_LENGTH = 4
 MAX_WER = 0.50  # calibrated: see the docstring
@@ -148,7 +148,7 @@ def verify_consent(
     language: str = "en",
 ) -> ConsentEvidence:
     """Check a consent recording; the evidence says what was heard, the verdict and why."""
-    from synthesis.audio import asr, speech_activity
+    from audio import asr, speech_activity
 
     code = _checked_code(code)
     if not reference_embeddings:
@@ -186,7 +186,7 @@ def _unusable_reason(clip_seconds: float, speech_seconds: float) -> str:
 
 
 def _similarity(speech: np.ndarray, sample_rate: int, reference_embeddings: list[np.ndarray]) -> float:
-    from synthesis.audio.embedding import cosine, speaker_embedding
+    from audio.embedding import cosine, speaker_embedding
 
     references = np.stack([np.asarray(e, dtype=np.float64).reshape(-1) for e in reference_embeddings])
     references /= np.linalg.norm(references, axis=1, keepdims=True) + 1e-12
@@ -237,7 +237,7 @@ def phrase_error_rate(phrase: str, transcript: str) -> float:
     rate is over the phrase's other words, code digits included. Phrases not built by
     ``consent_phrase`` are compared word for word.
     """
-    from synthesis.audio.asr import normalize_words
+    from audio.asr import normalize_words
 
     hypothesis = heard_words(transcript)
     match = _PHRASE_PATTERN.match(" ".join(phrase.split()))
@@ -278,7 +278,7 @@ def _distances_to_prefixes(reference: list[str], hypothesis: list[str]) -> list[
 
 def negations_heard(phrase: str, transcript: str) -> list[str]:
     """Negating words in the transcript that the phrase itself does not contain, in order heard."""
-    from synthesis.audio.asr import normalize_words
+    from audio.asr import normalize_words
 
     expected = set(normalize_words(phrase))
     found = [word for word in heard_words(transcript) if word in _NEGATIONS and word not in expected]
@@ -293,7 +293,7 @@ def code_heard(code: str, transcript: str) -> bool:
 
 def heard_words(transcript: str) -> list[str]:
     """The transcript as normalised words, with digit homophones next to digits read as digits."""
-    from synthesis.audio.asr import normalize_words
+    from audio.asr import normalize_words
 
     words = normalize_words(transcript)
     changed = True

@@ -15,7 +15,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
-from studio.errors import Conflict, InvalidInput
+from errors import Conflict, InvalidInput
 from synthesis.jobs import JobProgress, job_create
 from synthesis.models import Job
 from voices.audit import voice_event_record
@@ -32,7 +32,9 @@ def _default_speaker_name(voice: Voice) -> str:
 
 
 @transaction.atomic
-def consent_request(*, voice: Voice, speaker_name: str | None = None, license: str | None = None) -> VoiceConsent:
+def consent_request(
+    *, voice: Voice, speaker_name: str | None = None, license: str | None = None
+) -> VoiceConsent:
     """The phrase the speaker must say. An unrecorded request is reused unless the name or licence changes."""
     if voice.is_built_in:
         raise Conflict("Built-in voices need no consent.")
@@ -57,9 +59,11 @@ def consent_request(*, voice: Voice, speaker_name: str | None = None, license: s
 
 
 @transaction.atomic
-def consent_submit(*, voice: Voice, consent: VoiceConsent, data: bytes, content_type: str | None, owner: Any) -> Job:
+def consent_submit(
+    *, voice: Voice, consent: VoiceConsent, data: bytes, content_type: str | None, owner: Any
+) -> Job:
     """Store the recording of ``consent``'s phrase and enqueue its verification."""
-    from synthesis.audio.codec import decode
+    from audio.codec import decode
 
     if consent.status != VoiceConsent.Status.AWAITING_RECORDING:
         raise Conflict("This consent phrase was used already; ask for a new one.", field="consent_id")
@@ -74,7 +78,7 @@ def consent_submit(*, voice: Voice, consent: VoiceConsent, data: bytes, content_
 
 
 def consent_verify_run(job: Job, progress: JobProgress) -> dict:
-    from synthesis.audio.codec import decode
+    from audio.codec import decode
 
     progress.set_steps([("transcribe", 2), ("compare voices", 1)])
     consent = VoiceConsent.objects.select_related("voice").get(pk=job.params["consent_id"])
@@ -85,15 +89,26 @@ def consent_verify_run(job: Job, progress: JobProgress) -> dict:
     references = _sample_embeddings(voice)
     progress.step("compare voices")
     evidence = verify_consent(
-        clip, CHECK_RATE, phrase=consent.phrase, code=consent.code, reference_embeddings=references, language="en"
+        clip,
+        CHECK_RATE,
+        phrase=consent.phrase,
+        code=consent.code,
+        reference_embeddings=references,
+        language="en",
     )
-    consent_record_result(consent=consent, evidence=evidence.as_dict(), verified=evidence.verified, reason=evidence.reason)
-    return {"consent_id": consent.id, "decision": evidence.as_dict().get("decision"), "reason": evidence.reason}
+    consent_record_result(
+        consent=consent, evidence=evidence.as_dict(), verified=evidence.verified, reason=evidence.reason
+    )
+    return {
+        "consent_id": consent.id,
+        "decision": evidence.as_dict().get("decision"),
+        "reason": evidence.reason,
+    }
 
 
 def _sample_embeddings(voice: Voice) -> list[np.ndarray]:
-    from synthesis.audio.codec import decode
-    from synthesis.audio.embedding import speaker_embedding
+    from audio.codec import decode
+    from audio.embedding import speaker_embedding
 
     embeddings = []
     for sample in voice.samples.all():
@@ -104,7 +119,9 @@ def _sample_embeddings(voice: Voice) -> list[np.ndarray]:
 
 
 @transaction.atomic
-def consent_record_result(*, consent: VoiceConsent, evidence: dict, verified: bool, reason: str) -> VoiceConsent:
+def consent_record_result(
+    *, consent: VoiceConsent, evidence: dict, verified: bool, reason: str
+) -> VoiceConsent:
     consent.status = VoiceConsent.Status.VERIFIED if verified else VoiceConsent.Status.FAILED
     consent.evidence = evidence
     consent.reason = reason
@@ -128,7 +145,9 @@ def consent_revoke(*, voice: Voice, actor: Any, reason: str = "") -> Voice:
     voice.consents.filter(status=VoiceConsent.Status.VERIFIED).update(
         status=VoiceConsent.Status.REVOKED, revoked_at=now
     )
-    _set_verification(voice, Voice.Verification.REVOKED, actor=actor, reason=reason or "consent revoked by the owner")
+    _set_verification(
+        voice, Voice.Verification.REVOKED, actor=actor, reason=reason or "consent revoked by the owner"
+    )
     return voice
 
 
@@ -136,7 +155,12 @@ def _set_verification(voice: Voice, state: str, *, actor: Any = None, reason: st
     if voice.verification == state:
         return
     voice_event_record(
-        voice=voice, action="verification", actor=actor, from_state=voice.verification, to_state=state, reason=reason
+        voice=voice,
+        action="verification",
+        actor=actor,
+        from_state=voice.verification,
+        to_state=state,
+        reason=reason,
     )
     voice.verification = state
     voice.save(update_fields=["verification", "updated_at"])

@@ -21,7 +21,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from urllib.parse import quote, urljoin, urlsplit
 
-from studio.errors import InvalidInput, PayloadTooLarge
+from errors import InvalidInput, PayloadTooLarge
 
 FIELD = "audio_url"
 MAX_REDIRECTS = 5

@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
-from synthesis.engines.base import Artifacts
+from engines.base import Artifacts
 
 
 def voice_prefix(voice_id: str) -> str:

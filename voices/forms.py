@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
-from synthesis.engines.base import EMOTIONS
+from engines.base import EMOTIONS
 from voices.models import Voice
 
 # Languages offered in the pages (the API accepts any short code; engines say which ones they speak).

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from django.conf import settings
 
-from studio.errors import InvalidAudio, InvalidInput, PayloadTooLarge
-from synthesis.engines.base import EMOTIONS
+from engines.base import EMOTIONS
+from errors import InvalidAudio, InvalidInput, PayloadTooLarge
 
 ANALYSIS_RATE = 16000
 
@@ -106,8 +106,8 @@ def _trimmed(samples: np.ndarray, rate: int, sample: IncomingSample, field_name:
 
 def check_samples(samples: list[IncomingSample], *, tier: str) -> list[CheckedSample]:
     """Decode every sample and measure its speech; refuse the set if it does not fit the tier."""
-    from synthesis.audio.codec import decode
-    from synthesis.audio.speech_activity import speech_duration, speech_segments
+    from audio.codec import decode
+    from audio.speech_activity import speech_duration, speech_segments
 
     if not samples:
         raise InvalidInput("Send at least one audio sample.", field="file")

@@ -91,7 +91,9 @@ class Voice(models.Model):
 
     license = models.CharField(max_length=12, choices=License.choices, default=License.PERSONAL)
     verification = models.CharField(max_length=10, choices=Verification.choices, default=Verification.PENDING)
-    moderation = models.CharField(max_length=16, choices=Moderation.choices, default=Moderation.PENDING_REVIEW)
+    moderation = models.CharField(
+        max_length=16, choices=Moderation.choices, default=Moderation.PENDING_REVIEW
+    )
     moderation_reason = models.TextField(blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
 

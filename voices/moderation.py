@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from studio.errors import Conflict, Forbidden, InvalidInput
+from errors import Conflict, Forbidden, InvalidInput
 from voices.audit import voice_event_record
 from voices.models import Voice
 from voices.services import voice_delete
@@ -34,11 +34,18 @@ def voice_moderate(*, voice: Voice, actor: Any, action: str, reason: str = "") -
     if voice.is_built_in:
         raise Conflict("Built-in voices are not moderated.")
     if voice.moderation not in allowed_from:
-        raise Conflict(f"Cannot {action} a voice that is {voice.moderation.replace('_', ' ')}.", field="action")
+        raise Conflict(
+            f"Cannot {action} a voice that is {voice.moderation.replace('_', ' ')}.", field="action"
+        )
     if action in ("reject", "suspend") and not reason.strip():
         raise InvalidInput(f"Say why you {action} this voice: the owner will read it.", field="reason")
     voice_event_record(
-        voice=voice, action="moderation", actor=actor, from_state=voice.moderation, to_state=target, reason=reason
+        voice=voice,
+        action="moderation",
+        actor=actor,
+        from_state=voice.moderation,
+        to_state=target,
+        reason=reason,
     )
     voice.moderation = target
     voice.moderation_reason = reason.strip() if target != Voice.Moderation.APPROVED else ""

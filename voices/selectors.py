@@ -4,7 +4,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from studio.errors import Forbidden, NotFound
+from errors import Forbidden, NotFound
 from voices.models import Voice
 
 

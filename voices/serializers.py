@@ -65,7 +65,7 @@ class VoiceSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(EngineTermsSerializer)
     def get_engine_terms(self, voice: Voice) -> dict:
-        from synthesis.engines import get_engine
+        from engines import get_engine
 
         terms = get_engine(voice.engine).license
         return {

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
-from studio.errors import Conflict, Forbidden, InvalidInput
+from errors import Conflict, Forbidden, InvalidInput
 from synthesis.models import Job
 from voices.audit import voice_event_record
 from voices.files import storage_delete_tree, voice_prefix
@@ -114,7 +113,11 @@ def voice_update(*, voice: Voice, actor: Any = None, **changes: Any) -> Voice:
         voice.moderation = _moderation_for_visibility(voice.visibility, current=voice.moderation)
         update_fields.append("moderation")
         voice_event_record(
-            voice=voice, action="visibility", actor=actor, from_state=old_visibility, to_state=voice.visibility
+            voice=voice,
+            action="visibility",
+            actor=actor,
+            from_state=old_visibility,
+            to_state=voice.visibility,
         )
         if voice.moderation != old_moderation:
             voice_event_record(
@@ -144,7 +147,7 @@ def voice_clone_start(
     The samples were decoded and measured already (``voices.ingest.check_samples``), so what is
     stored here is known to be usable. Files written before a failure are removed again.
     """
-    from synthesis.engines import get_engine
+    from engines import get_engine
     from synthesis.jobs import job_create
 
     engine_name = engine or settings.STUDIO_DEFAULT_ENGINE
@@ -248,7 +251,7 @@ def voice_assert_usable(*, voice: Voice, user: Any) -> None:
 
 
 def _assert_license_allows(voice: Voice) -> None:
-    from synthesis.engines import get_engine
+    from engines import get_engine
 
     engine = get_engine(voice.engine)
     if voice.license == Voice.License.COMMERCIAL and not engine.license.commercial_use:

@@ -19,8 +19,8 @@ from django.template.defaultfilters import date as date_filter
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from studio.errors import Forbidden, InvalidInput, NotFound, StudioError
-from synthesis.engines.base import EMOTIONS
+from engines.base import EMOTIONS
+from errors import Forbidden, InvalidInput, NotFound, StudioError
 from synthesis.jobs import job_payload
 from synthesis.models import Job
 from voices import consent_jobs, moderation, selectors, services
@@ -232,7 +232,7 @@ def _state_label(state: str) -> str:
 
 
 def _engine_terms(voice: Voice) -> dict | None:
-    from synthesis.engines import get_engine
+    from engines import get_engine
 
     try:
         engine = get_engine(voice.engine)

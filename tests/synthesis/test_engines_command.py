@@ -7,7 +7,7 @@ from io import StringIO
 
 from django.core.management import call_command
 
-from synthesis.engines import engine_names
+from engines import engine_names
 
 
 def run(*args: str) -> str:

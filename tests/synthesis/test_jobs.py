@@ -64,7 +64,7 @@ def test_stale_running_and_queued_jobs_are_requeued(user, eager_jobs):
 
 
 def test_a_handler_error_fails_the_job_with_its_message(user, monkeypatch):
-    from studio.errors import InvalidAudio
+    from errors import InvalidAudio
 
     def broken(job, progress):
         progress.step("decode")

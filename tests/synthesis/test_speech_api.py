@@ -7,7 +7,7 @@ from http import HTTPStatus
 import numpy as np
 import pytest
 
-from synthesis.audio.codec import decode, sniff_format
+from audio.codec import decode, sniff_format
 from synthesis.models import Speech
 
 pytestmark = pytest.mark.django_db

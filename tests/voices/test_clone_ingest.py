@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from synthesis.audio.codec import decode, encode
+from audio.codec import decode, encode
 from synthesis.models import Job
 from voices.models import Voice, VoiceSample
 

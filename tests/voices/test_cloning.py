@@ -7,7 +7,7 @@ from http import HTTPStatus
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from synthesis.audio.codec import decode
+from audio.codec import decode
 from synthesis.models import Job
 from voices.models import Voice
 
@@ -59,8 +59,8 @@ def test_a_clone_runs_every_step_and_makes_an_available_voice(api, speech_wav, e
 
 
 def test_a_failing_step_fails_the_voice_with_a_message_to_act_on(api, speech_wav, eager_jobs, monkeypatch):
-    from studio.errors import InvalidAudio
-    from synthesis.engines import get_engine
+    from engines import get_engine
+    from errors import InvalidAudio
 
     def broken(*args, **kwargs):
         raise InvalidAudio("The recordings are too noisy to learn a voice from; record in a quieter room.")

@@ -116,8 +116,8 @@ def test_a_commercial_licence_is_recorded_with_the_consent(api, cloned_voice, sp
 
 
 def test_a_commercial_voice_is_refused_on_an_engine_that_forbids_it(api, cloned_voice, monkeypatch):
-    from synthesis.engines import get_engine
-    from synthesis.engines.base import EngineLicense
+    from engines import get_engine
+    from engines.base import EngineLicense
 
     Voice.objects.filter(pk=cloned_voice.pk).update(verification="verified", license="commercial")
     engine = get_engine("offline")

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from studio.errors import InvalidInput
+from errors import InvalidInput
 from voices import consent
 
 CODE = "4719"
@@ -40,7 +40,7 @@ def _flite(voice: str, text: str) -> tuple[np.ndarray, int]:
 
 
 def _references(voice: str) -> list[np.ndarray]:
-    from synthesis.audio import embedding, speech_activity
+    from audio import embedding, speech_activity
 
     embeddings = []
     for text in SAMPLE_SENTENCES:

@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from studio.errors import InvalidInput, PayloadTooLarge
+from errors import InvalidInput, PayloadTooLarge
 from voices.fetch import fetch_url, is_public_address
 
 BODY = b"RIFF" + bytes(range(256)) * 40

@@ -4,7 +4,7 @@ from http import HTTPStatus
 
 import pytest
 
-from studio.errors import Conflict, Forbidden, InvalidInput
+from errors import Conflict, Forbidden, InvalidInput
 from voices.models import Voice, VoiceEvent
 from voices.moderation import voice_moderate
 

@@ -11,7 +11,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
-from studio.errors import Forbidden
+from errors import Forbidden
 from synthesis.jobs import job_create
 from synthesis.models import Job
 from tests.voices.pages_helpers import admin_change_url

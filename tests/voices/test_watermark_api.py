@@ -5,7 +5,7 @@ from http import HTTPStatus
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from synthesis.audio.codec import decode, encode
+from audio.codec import decode, encode
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from synthesis.engines import engine_names, get_engine
+from engines import engine_names, get_engine
 
 
 @dataclass

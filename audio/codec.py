@@ -1,0 +1,404 @@
+"""Decode whatever audio a user sends into float32 mono PCM, and encode generated speech for download.
+
+The container is recognised from the bytes, never from a file name or a declared content type:
+browsers label MediaRecorder output inconsistently and users rename files. libsndfile (``soundfile``)
+reads WAV, FLAC, OGG and MP3 quickly; PyAV's bundled FFmpeg handles the rest (WebM/Opus from Chrome's
+MediaRecorder, M4A/AAC) and is the fallback when libsndfile refuses a file. Raw PCM has no header, so
+it is the one case where the content type decides: ``audio/L16;rate=16000`` (big-endian, RFC 2586)
+or ``audio/pcm;rate=16000`` (little-endian).
+
+Every failure surfaces as a studio error with a message the user can act on: ``InvalidAudio`` for
+bytes we cannot read as audio, ``UnsupportedMediaType`` when the declared type is not audio at all.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from errors import InvalidAudio, InvalidInput, StudioError, UnsupportedMediaType
+
+if TYPE_CHECKING:
+    from av import AudioFrame
+    from av.audio.stream import AudioStream
+    from av.container import InputContainer
+
+FORMATS = ("wav", "mp3", "flac", "ogg")
+SAMPLE_RATES = (22050, 44100, 48000)
+
+ACCEPTED_FORMATS = (
+    "WAV, MP3, FLAC, OGG (Vorbis or Opus), WebM/Opus, M4A/AAC, or raw 16-bit PCM sent as audio/L16;rate=NNNN"
+)
+
+_CONTENT_TYPES = {
+    "wav": "audio/wav",
+    "mp3": "audio/mpeg",
+    "flac": "audio/flac",
+    "ogg": "audio/ogg",
+    "webm": "audio/webm",
+    "m4a": "audio/mp4",
+    "pcm": "audio/L16",
+}
+_NAMES = {
+    "wav": "WAV",
+    "mp3": "MP3",
+    "flac": "FLAC",
+    "ogg": "OGG",
+    "webm": "WebM",
+    "m4a": "M4A",
+    "pcm": "raw PCM",
+}
+# libsndfile decodes these itself (and faster than FFmpeg); anything else goes to PyAV.
+_SOUNDFILE_FORMATS = frozenset({"wav", "flac", "ogg", "mp3"})
+# Containers whose signature cannot be confused with raw PCM samples.
+_STRONG_SIGNATURES = frozenset({"wav", "flac", "ogg", "webm", "m4a"})
+_DECODE_BLOCK_SECONDS = 10
+_MAX_RAW_CHANNELS = 8
+
+
+@dataclass
+class Decoded:
+    samples: np.ndarray  # float32, mono
+    sample_rate: int
+    format: str  # the container found in the bytes ("wav", "mp3", ..., "webm", "m4a", "pcm")
+    duration: float  # seconds of decoded audio
+
+
+@dataclass(frozen=True)
+class _RawPcm:
+    rate: int
+    channels: int
+    dtype: str  # numpy dtype of one sample
+
+
+def content_type_for(fmt: str) -> str:
+    """The MIME type to serve a file of format ``fmt`` with."""
+    try:
+        return _CONTENT_TYPES[fmt]
+    except KeyError:
+        raise InvalidInput(f"Unknown audio format {fmt!r}.", field="format") from None
+
+
+def extension_for(fmt: str) -> str:
+    """The file name extension (with the dot) for format ``fmt``."""
+    content_type_for(fmt)  # validates fmt
+    return "." + fmt
+
+
+def sniff_format(data: bytes) -> str | None:
+    """The container in ``data`` from its magic bytes, or None when it is not one we know."""
+    head = bytes(data[:12])
+    if head[:4] in (b"RIFF", b"RF64", b"BW64") and head[8:12] == b"WAVE":
+        return "wav"
+    if head[:4] == b"fLaC":
+        return "flac"
+    if head[:4] == b"OggS":
+        return "ogg"
+    if head[:4] == b"\x1a\x45\xdf\xa3":
+        return "webm"
+    if head[4:8] == b"ftyp":
+        return "m4a"
+    if head[:3] == b"ID3" or _is_mp3_frame_header(head[:4]):
+        return "mp3"
+    return None
+
+
+def _is_mp3_frame_header(head: bytes) -> bool:
+    # 11 sync bits, then a valid MPEG version, layer, bitrate and sample-rate index. Checking the
+    # fields (not just the sync) keeps random bytes and ADTS AAC (layer bits 00) from passing.
+    if len(head) < 4 or head[0] != 0xFF or head[1] & 0xE0 != 0xE0:
+        return False
+    version = (head[1] >> 3) & 0b11
+    layer = (head[1] >> 1) & 0b11
+    bitrate_index = head[2] >> 4
+    rate_index = (head[2] >> 2) & 0b11
+    return version != 0b01 and layer != 0b00 and bitrate_index != 0b1111 and rate_index != 0b11
+
+
+def decode(
+    data: bytes,
+    *,
+    content_type: str | None = None,
+    target_rate: int | None = 16000,
+    max_seconds: float | None = 1800,
+) -> Decoded:
+    """Decode ``data`` to float32 mono at ``target_rate`` (None keeps the file's own rate).
+
+    ``content_type`` only matters for headerless PCM (``audio/L16;rate=...``) and for choosing the
+    error: bytes we cannot recognise raise ``UnsupportedMediaType`` when the declared type is not
+    audio at all, ``InvalidAudio`` otherwise. Audio longer than ``max_seconds`` is refused, without
+    decoding it all when the file states its length.
+    """
+    if not data:
+        raise InvalidAudio(
+            f"The file is empty. Send a recording in one of these formats: {ACCEPTED_FORMATS}."
+        )
+    fmt = sniff_format(data)
+    raw = _raw_pcm_params(content_type)
+    if raw is not None and fmt not in _STRONG_SIGNATURES:
+        fmt = "pcm"
+        samples, rate = _decode_raw_pcm(data, raw, max_seconds)
+    elif fmt is None:
+        raise _unrecognised(content_type)
+    else:
+        samples, rate = _decode_container(data, fmt, target_rate, max_seconds)
+    if target_rate is not None and rate != target_rate:
+        samples, rate = resample(samples, rate, target_rate), target_rate
+    return _checked(samples, rate, fmt, max_seconds)
+
+
+def _checked(samples: np.ndarray, rate: int, fmt: str, max_seconds: float | None) -> Decoded:
+    samples = np.nan_to_num(np.ascontiguousarray(samples, dtype=np.float32), nan=0.0, posinf=1.0, neginf=-1.0)
+    if samples.size == 0:
+        raise InvalidAudio(f"The {_NAMES[fmt]} file contains no audio (it is 0 seconds long).")
+    duration = samples.size / rate
+    if max_seconds is not None and duration > max_seconds:
+        raise _too_long(duration, max_seconds)
+    return Decoded(samples=samples, sample_rate=rate, format=fmt, duration=duration)
+
+
+def _unrecognised(content_type: str | None) -> StudioError:
+    declared = (content_type or "").split(";")[0].strip().lower()
+    message = f"This is not audio we can read. Send {ACCEPTED_FORMATS}."
+    if declared and not declared.startswith(("audio/", "video/", "application/octet-stream")):
+        return UnsupportedMediaType(f"{declared!r} is not an audio type. Send {ACCEPTED_FORMATS}.")
+    return InvalidAudio(message)
+
+
+def _too_long(seconds: float, max_seconds: float) -> InvalidAudio:
+    return InvalidAudio(
+        f"The recording is too long ({_minutes(seconds)}); the limit is {_minutes(max_seconds)}. "
+        "Trim it or split it into several samples."
+    )
+
+
+def _minutes(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    return f"{seconds / 60:.1f} min"
+
+
+def _undecodable(fmt: str) -> InvalidAudio:
+    return InvalidAudio(
+        f"The {_NAMES[fmt]} file could not be decoded; it may be damaged or cut short. "
+        f"Re-export or re-record it as {ACCEPTED_FORMATS}."
+    )
+
+
+# --- raw PCM -----------------------------------------------------------------------------------
+
+
+def _raw_pcm_params(content_type: str | None) -> _RawPcm | None:
+    """Parse ``audio/L16;rate=16000[;channels=2]`` (big-endian) or ``audio/pcm;rate=...`` (little)."""
+    if not content_type:
+        return None
+    kind, *params = (part.strip() for part in content_type.split(";"))
+    dtype = {"audio/l16": ">i2", "audio/pcm": "<i2"}.get(kind.lower())
+    if dtype is None:
+        return None
+    values = dict(_param(p) for p in params if "=" in p)
+    rate = _int_param(values, "rate", kind, default=None)
+    channels = _int_param(values, "channels", kind, default=1)
+    if not 1000 <= rate <= 384000:
+        raise InvalidAudio(
+            f"{kind} rate={rate} is out of range; use a sample rate between 1000 and 384000 Hz."
+        )
+    if not 1 <= channels <= _MAX_RAW_CHANNELS:
+        raise InvalidAudio(f"{kind} channels={channels} is out of range; use 1 to {_MAX_RAW_CHANNELS}.")
+    return _RawPcm(rate=rate, channels=channels, dtype=dtype)
+
+
+def _param(text: str) -> tuple[str, str]:
+    key, _, value = text.partition("=")
+    return key.strip().lower(), value.strip().strip('"')
+
+
+def _int_param(values: dict[str, str], name: str, kind: str, *, default: int | None) -> int:
+    if name not in values:
+        if default is None:
+            raise InvalidAudio(f"Raw {kind} audio needs its sample rate, e.g. {kind};rate=16000.")
+        return default
+    try:
+        return int(values[name])
+    except ValueError:
+        raise InvalidAudio(f"{kind} {name}={values[name]!r} is not a whole number.") from None
+
+
+def _decode_raw_pcm(data: bytes, raw: _RawPcm, max_seconds: float | None) -> tuple[np.ndarray, int]:
+    frame_bytes = 2 * raw.channels
+    frames = len(data) // frame_bytes
+    if max_seconds is not None and frames / raw.rate > max_seconds:
+        raise _too_long(frames / raw.rate, max_seconds)
+    # A stream cut mid-frame leaves a partial sample at the end; drop it rather than refuse the upload.
+    ints = np.frombuffer(data, dtype=raw.dtype, count=frames * raw.channels).reshape(frames, raw.channels)
+    return ints.astype(np.float32).mean(axis=1) / 32768.0, raw.rate
+
+
+# --- containers --------------------------------------------------------------------------------
+
+
+def _decode_container(
+    data: bytes, fmt: str, target_rate: int | None, max_seconds: float | None
+) -> tuple[np.ndarray, int]:
+    decoders: list[Callable[[], tuple[np.ndarray, int]]] = []
+    if fmt in _SOUNDFILE_FORMATS:
+        decoders.append(lambda: _decode_with_soundfile(data, max_seconds))
+    decoders.append(lambda: _decode_with_av(data, target_rate, max_seconds))
+    empty: tuple[np.ndarray, int] | None = None
+    for attempt in decoders:
+        try:
+            samples, rate = attempt()
+        except StudioError:
+            raise
+        except Exception:  # noqa: BLE001 - codec libraries raise anything; fall through to the next
+            continue
+        if samples.size:
+            return samples, rate
+        empty = (samples, rate)
+    if empty is not None:
+        return empty  # a well-formed file with no samples: _checked says so in plain words
+    raise _undecodable(fmt)
+
+
+def _decode_with_soundfile(data: bytes, max_seconds: float | None) -> tuple[np.ndarray, int]:
+    import soundfile
+
+    with soundfile.SoundFile(io.BytesIO(data)) as audio:
+        rate = int(audio.samplerate)
+        if max_seconds is not None and audio.frames > 0 and audio.frames / rate > max_seconds:
+            raise _too_long(audio.frames / rate, max_seconds)
+        # Damaged streams can decode to NaN; zero them before they poison the channel average.
+        blocks = [
+            np.nan_to_num(block, copy=False).mean(axis=1)
+            for block in audio.blocks(blocksize=rate * _DECODE_BLOCK_SECONDS, dtype="float32", always_2d=True)
+        ]
+    return _joined(blocks), rate
+
+
+def _decode_with_av(
+    data: bytes, target_rate: int | None, max_seconds: float | None
+) -> tuple[np.ndarray, int]:
+    import av
+
+    with av.open(io.BytesIO(data), mode="r") as container:
+        if not container.streams.audio:
+            raise InvalidAudio("The file has no audio track. Send a file with sound in it.")
+        stream = container.streams.audio[0]
+        # Live MediaRecorder files carry no duration, so this early check is best effort; the
+        # running count below enforces the limit for them.
+        if max_seconds is not None and container.duration and container.duration / 1e6 > max_seconds + 1:
+            raise _too_long(container.duration / 1e6, max_seconds)
+        rate = int(target_rate or stream.codec_context.sample_rate)
+        limit = math.inf if max_seconds is None else max_seconds * rate
+        resampler = av.AudioResampler(format="flt", layout="mono", rate=rate)
+        blocks: list[np.ndarray] = []
+        decoded = 0
+        for frame in _frames(container, stream):
+            for out in resampler.resample(frame):
+                blocks.append(out.to_ndarray().reshape(-1))
+                decoded += blocks[-1].size
+            if decoded > limit:
+                raise _too_long(decoded / rate, max_seconds or 0)
+        blocks.extend(out.to_ndarray().reshape(-1) for out in resampler.resample(None))
+    return _joined(blocks), rate
+
+
+def _frames(container: InputContainer, stream: AudioStream) -> Iterator[AudioFrame]:
+    """Decoded frames, skipping damaged packets the way the ffmpeg command line does.
+
+    A recording cut off mid-packet (a closed browser tab) still yields the audio before the damage.
+    """
+    import av
+
+    try:
+        for packet in container.demux(stream):
+            try:
+                yield from packet.decode()
+            except av.error.InvalidDataError:
+                continue
+    except av.error.FFmpegError:
+        return
+
+
+def _joined(blocks: list[np.ndarray]) -> np.ndarray:
+    if not blocks:
+        return np.zeros(0, dtype=np.float32)
+    return np.concatenate(blocks).astype(np.float32, copy=False)
+
+
+# --- resampling and encoding -------------------------------------------------------------------
+
+
+def resample(samples: np.ndarray, src_rate: int, dst_rate: int) -> np.ndarray:
+    """Band-limited resampling (polyphase, Kaiser window) from ``src_rate`` to ``dst_rate``."""
+    samples = np.asarray(samples, dtype=np.float32)
+    if src_rate == dst_rate or samples.size == 0:
+        return samples
+    from scipy.signal import resample_poly
+
+    divisor = math.gcd(int(src_rate), int(dst_rate))
+    out = resample_poly(samples, int(dst_rate) // divisor, int(src_rate) // divisor)
+    return out.astype(np.float32, copy=False)
+
+
+def encode(
+    samples: np.ndarray,
+    sample_rate: int,
+    *,
+    fmt: str,
+    out_rate: int | None = None,
+    bitrate: int = 128000,
+) -> bytes:
+    """Encode mono float PCM as ``fmt`` (one of FORMATS), resampled to ``out_rate`` first.
+
+    Samples are clipped to [-1, 1] so a hot signal saturates instead of wrapping around in 16-bit
+    PCM. ``bitrate`` applies to MP3; OGG Vorbis uses libsndfile's default VBR quality.
+    """
+    if fmt not in FORMATS:
+        raise InvalidInput(
+            f"Unknown output format {fmt!r}; choose one of {', '.join(FORMATS)}.", field="format"
+        )
+    samples = np.asarray(samples, dtype=np.float32).reshape(-1)
+    if samples.size == 0:
+        raise InvalidAudio("There is no audio to encode.")
+    rate = int(out_rate or sample_rate)
+    samples = np.clip(np.nan_to_num(resample(samples, sample_rate, rate)), -1.0, 1.0)
+    try:
+        if fmt == "mp3":
+            return _encode_mp3(samples, rate, bitrate)
+        return _encode_with_soundfile(samples, rate, fmt)
+    except StudioError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - e.g. a sample rate the encoder cannot take
+        raise InvalidInput(f"Could not encode {fmt} at {rate} Hz: {exc}", field="sample_rate") from exc
+
+
+def _encode_with_soundfile(samples: np.ndarray, rate: int, fmt: str) -> bytes:
+    import soundfile
+
+    container, subtype = {"wav": ("WAV", "PCM_16"), "flac": ("FLAC", "PCM_16"), "ogg": ("OGG", "VORBIS")}[fmt]
+    buffer = io.BytesIO()
+    soundfile.write(buffer, samples, rate, format=container, subtype=subtype)
+    return buffer.getvalue()
+
+
+def _encode_mp3(samples: np.ndarray, rate: int, bitrate: int) -> bytes:
+    import av
+
+    buffer = io.BytesIO()
+    with av.open(buffer, mode="w", format="mp3") as container:
+        stream = container.add_stream("libmp3lame", rate=rate)
+        stream.layout = "mono"
+        stream.bit_rate = bitrate
+        frame = av.AudioFrame.from_ndarray(samples[np.newaxis, :], format="flt", layout="mono")
+        frame.sample_rate = rate
+        for packet in stream.encode(frame):
+            container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+    return buffer.getvalue()

@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from audio.processing import (
+    PEAK_CEILING,
+    denoise,
+    loudness_lufs,
+    normalize_loudness,
+    quality_label,
+    snr_db,
+)
+from audio.speech_activity import speech_segments
+
+RATE = 16000
+
+
+@pytest.fixture(scope="module")
+def recording(speak, signals) -> np.ndarray:
+    sentence = speak("Please call Stella and ask her to bring these things with her from the store.")
+    return np.concatenate([signals.silence(1.0), sentence, signals.silence(1.0)])
+
+
+@pytest.mark.parametrize("target", [-30.0, -23.0, -16.0])
+def test_normalisation_hits_the_target_loudness_without_clipping(recording, target):
+    quiet = recording * 0.05
+
+    normalised = normalize_loudness(quiet, RATE, target_lufs=target)
+
+    assert loudness_lufs(normalised, RATE) == pytest.approx(target, abs=0.5)
+    assert np.abs(normalised).max() <= PEAK_CEILING + 1e-6
+
+
+def test_an_unreachable_target_is_limited_rather_than_clipped(recording):
+    normalised = normalize_loudness(recording, RATE, target_lufs=-6.0)
+
+    assert np.abs(normalised).max() <= PEAK_CEILING + 1e-6
+    assert loudness_lufs(normalised, RATE) > loudness_lufs(recording, RATE) + 3
+
+
+def test_very_short_audio_is_measured_and_normalised(recording):
+    blip = recording[RATE + 2000 : RATE + 2000 + int(0.2 * RATE)]
+
+    assert math.isfinite(loudness_lufs(blip, RATE))
+    assert loudness_lufs(normalize_loudness(blip, RATE), RATE) == pytest.approx(-23.0, abs=0.5)
+
+
+def test_silence_is_left_alone(signals):
+    silent = signals.silence(1.0)
+
+    assert loudness_lufs(silent, RATE) == -math.inf
+    assert not normalize_loudness(silent, RATE).any()
+
+
+def test_snr_orders_clean_above_noisy_recordings(recording, signals):
+    scores = []
+    for level in (0.0005, 0.004, 0.012, 0.08):  # about 45, 27, 17 and 1 dB
+        noisy = recording + signals.noise(len(recording) / RATE, level, seed=1)
+        scores.append(snr_db(noisy, RATE, speech_segments(noisy, RATE)))
+
+    assert scores == sorted(scores, reverse=True)
+    assert [quality_label(s) for s in scores] == ["excellent", "good", "fair", "poor"]
+
+
+def test_snr_without_background_uses_the_quietest_frames(recording, signals):
+    speech_only = recording[RATE:-RATE]
+    clean = speech_only + signals.noise(len(speech_only) / RATE, 0.0005, seed=2)
+    noisy = speech_only + signals.noise(len(speech_only) / RATE, 0.02, seed=2)
+    everything = [(0.0, len(speech_only) / RATE)]
+
+    assert snr_db(clean, RATE, everything) > snr_db(noisy, RATE, everything) + 15
+
+
+def test_snr_of_a_recording_without_speech_is_zero(signals):
+    assert snr_db(signals.noise(2.0, 0.01), RATE, []) == 0.0
+
+
+def test_quality_labels_follow_the_documented_thresholds():
+    assert [quality_label(x) for x in (100, 35, 34.9, 25, 15, 14.9, -3)] == [
+        "excellent",
+        "excellent",
+        "good",
+        "good",
+        "fair",
+        "poor",
+        "poor",
+    ]
+
+
+def test_denoising_raises_the_snr_of_a_noisy_recording(recording, signals):
+    noisy = recording + signals.noise(len(recording) / RATE, 0.01, seed=3)
+    segments = speech_segments(recording, RATE)
+
+    cleaned = denoise(noisy, RATE)
+
+    assert cleaned.dtype == np.float32 and len(cleaned) == len(noisy)
+    assert snr_db(cleaned, RATE, segments) > snr_db(noisy, RATE, segments) + 10
+
+
+def test_audio_too_short_to_denoise_is_returned_as_is(signals):
+    blip = signals.noise(0.05, 0.1)
+
+    np.testing.assert_array_equal(denoise(blip, RATE), blip)
