@@ -1,4 +1,4 @@
-"""Measure the numbers behind voices/consent.py's thresholds and audio/watermark.py's claims.
+"""Measure the numbers behind audio/consent.py's thresholds and audio/watermark.py's claims.
 
     python bench/consent_calibration.py              # consent: WER and cosine distributions
     python bench/consent_calibration.py watermark    # watermark: timings, confidences, SNR
@@ -109,7 +109,7 @@ def describe(values: list[float]) -> str:
 
 
 def calibrate_consent() -> None:
-    from voices import consent
+    from audio import consent
 
     phrase = consent.consent_phrase(SPEAKER_NAME, CODE)
     stale = consent.consent_phrase(SPEAKER_NAME, STALE_CODE)
@@ -173,7 +173,7 @@ def _report(consent, same, other, right_wer, other_wer) -> None:  # noqa: ANN001
     print(f"  right phrase       {describe(right_wer)}")
     print(f"  another sentence   {describe(other_wer)}")
     print(
-        f"\nthresholds in voices/consent.py: MAX_WER {consent.MAX_WER}, MIN_SIMILARITY {consent.MIN_SIMILARITY}"
+        f"\nthresholds in audio/consent.py: MAX_WER {consent.MAX_WER}, MIN_SIMILARITY {consent.MIN_SIMILARITY}"
     )
     print(
         f"  margins: similarity {min(same) - consent.MIN_SIMILARITY:+.3f} above / "

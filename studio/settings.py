@@ -32,6 +32,11 @@ def env_int(name: str, default: int) -> int:
     return int(value) if value not in (None, "") else default
 
 
+def env_float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return float(value) if value not in (None, "") else default
+
+
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
 
@@ -251,6 +256,9 @@ STUDIO_RETENTION_DAYS = env_int("STUDIO_RETENTION_DAYS", 90)
 STUDIO_AUTO_APPROVE_PRIVATE = env_bool("STUDIO_AUTO_APPROVE_PRIVATE", True)
 # Every generated clip carries an inaudible watermark; "off" only for development (outputs unmarked).
 STUDIO_WATERMARK = env_str("STUDIO_WATERMARK", "on")
+# Consent verification thresholds (audio/consent.py documents how they were calibrated).
+STUDIO_CONSENT_MAX_WER = env_float("STUDIO_CONSENT_MAX_WER", 0.50)
+STUDIO_CONSENT_MIN_SIMILARITY = env_float("STUDIO_CONSENT_MIN_SIMILARITY", 0.75)
 STUDIO_XTTS_DIR = env_str("STUDIO_XTTS_DIR")
 STUDIO_OPENVOICE_DIR = env_str("STUDIO_OPENVOICE_DIR")
 

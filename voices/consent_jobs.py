@@ -2,7 +2,7 @@
 
 ``consent_request`` makes the phrase (with a fresh one-time code), ``consent_submit`` stores the
 recording and enqueues the check, ``consent_verify_run`` (the job) decides with the evidence, and
-``consent_revoke`` stops the voice at once. The pure checks live in ``voices.consent``.
+``consent_revoke`` stops the voice at once. The pure checks live in ``audio.consent``.
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
+from audio.consent import consent_phrase, new_consent_code, verify_consent
 from errors import Conflict, InvalidInput
 from synthesis.jobs import JobProgress, job_create
 from synthesis.models import Job
 from voices.audit import voice_event_record
-from voices.consent import consent_phrase, new_consent_code, verify_consent
 from voices.models import Voice, VoiceConsent
 
 CHECK_RATE = 16000
@@ -95,6 +95,8 @@ def consent_verify_run(job: Job, progress: JobProgress) -> dict:
         code=consent.code,
         reference_embeddings=references,
         language="en",
+        max_wer=settings.STUDIO_CONSENT_MAX_WER,
+        min_similarity=settings.STUDIO_CONSENT_MIN_SIMILARITY,
     )
     consent_record_result(
         consent=consent, evidence=evidence.as_dict(), verified=evidence.verified, reason=evidence.reason

@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from audio import consent
 from errors import InvalidInput
-from voices import consent
 
 CODE = "4719"
 PHRASE = consent.consent_phrase("Jane Doe", CODE)
@@ -137,10 +137,12 @@ def test_the_evidence_is_stored_as_json(jane_samples):
     assert set(stored) >= {"transcript", "wer", "digits_ok", "similarity", "similarity_threshold", "reason"}
 
 
-def test_thresholds_follow_the_settings(settings, jane_samples):
-    settings.STUDIO_CONSENT_MIN_SIMILARITY = 0.9
-    settings.STUDIO_CONSENT_MAX_WER = 0.2
-    evidence = _verify((np.zeros(16000, np.float32), 16000), jane_samples)
+def test_the_thresholds_are_the_callers(jane_samples):
+    silence = np.zeros(16000, np.float32)
+    evidence = consent.verify_consent(
+        silence, 16000, phrase=PHRASE, code=CODE, reference_embeddings=jane_samples,
+        max_wer=0.2, min_similarity=0.9,
+    )  # fmt: skip
     assert (evidence.similarity_threshold, evidence.wer_threshold) == (0.9, 0.2)
 
 

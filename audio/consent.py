@@ -36,8 +36,9 @@ its one default voice (en-us vs en-gb-scotland 0.91, vs en-029 0.90) are one syn
 this model, and the same flite voice 2 semitones higher scores 0.74. Synthetic voices are more alike
 than people (real different speakers measure ~0.35-0.6), so real impostors sit further below 0.75;
 but real same-speaker recordings made on different microphones sit lower than 0.93 too, which is why
-the threshold is not higher. Override with the settings ``STUDIO_CONSENT_MIN_SIMILARITY`` and
-``STUDIO_CONSENT_MAX_WER`` once real recordings have been measured.
+the threshold is not higher. The studio passes its settings ``STUDIO_CONSENT_MIN_SIMILARITY`` and
+``STUDIO_CONSENT_MAX_WER`` (environment variables of the same names) to override them once real
+recordings have been measured.
 """
 
 from __future__ import annotations
@@ -146,6 +147,8 @@ def verify_consent(
     code: str,
     reference_embeddings: list[np.ndarray],
     language: str = "en",
+    max_wer: float = MAX_WER,
+    min_similarity: float = MIN_SIMILARITY,
 ) -> ConsentEvidence:
     """Check a consent recording; the evidence says what was heard, the verdict and why."""
     from audio import asr, speech_activity
@@ -155,7 +158,6 @@ def verify_consent(
         raise InvalidInput("Add voice samples before verifying consent: there is no voice to compare with.")
     samples = np.asarray(clip_samples, dtype=np.float32).reshape(-1)
     segments = speech_activity.speech_segments(samples, sample_rate)
-    max_wer, min_similarity = _thresholds()
     evidence = ConsentEvidence(
         speech_seconds=round(speech_activity.speech_duration(segments), 2),
         wer_threshold=max_wer,
@@ -216,15 +218,6 @@ def _failures(evidence: ConsentEvidence) -> list[str]:
             f"need {evidence.similarity_threshold:.2f}). The person in the samples must record the consent."
         )
     return failures
-
-
-def _thresholds() -> tuple[float, float]:
-    from django.conf import settings
-
-    return (
-        float(getattr(settings, "STUDIO_CONSENT_MAX_WER", MAX_WER)),
-        float(getattr(settings, "STUDIO_CONSENT_MIN_SIMILARITY", MIN_SIMILARITY)),
-    )
 
 
 # --- matching words ----------------------------------------------------------------------------
