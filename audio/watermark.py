@@ -33,7 +33,7 @@ Long clips are processed in 30 s chunks with 1 s of context on each side to boun
 clip the chunked and the one-piece residuals correlate at 1.0000).
 
 Policy is the caller's: ``embed(..., enabled=...)``. The studio passes its ``STUDIO_WATERMARK`` setting
-(``synthesis.output``). While enabled, ``embed`` raises ``EngineUnavailable`` when the watermarker
+(``studio.output``). While enabled, ``embed`` raises ``EngineUnavailable`` when the watermarker
 cannot run, so a worker marks the job FAILED instead of delivering unmarked audio; only
 ``enabled=False`` (development) returns the audio unchanged. ``detect`` always works.
 

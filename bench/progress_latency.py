@@ -6,7 +6,7 @@ Starts the studio as the end-to-end tests do (bench/servers.py): embedded is ``m
 SQLite; distributed is PostgreSQL (a throwaway database), Redis (database 10, emptied), a Celery
 worker and daphne. Runs demo jobs one after another with a websocket client on each and measures, for
 every progress and final event, ``received_at - sent_at``: ``sent_at`` is stamped by the worker when it
-publishes (synthesis/jobs.py ``_broadcast``), ``received_at`` when the client has read the frame.
+publishes (jobs/events.py ``job_broadcast``), ``received_at`` when the client has read the frame.
 DESIGN.md §2 measured p50 ~1.5 ms embedded and ~7 ms distributed.
 """
 
@@ -63,7 +63,7 @@ def latencies_ms(studio: servers.Studio, jobs: int) -> list[float]:
         if index:
             measured += [1000 * (event.received_at - event.sent_at) for event in events if event.sent_at]
     if not measured:
-        raise RuntimeError("no event carried sent_at: the server predates it (synthesis/jobs.py _broadcast)")
+        raise RuntimeError("no event carried sent_at: the server predates it (jobs/events.py job_broadcast)")
     return measured
 
 

@@ -14,11 +14,15 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
+import limits
+
 if TYPE_CHECKING:
     import numpy as np
 
-EMOTIONS = ("neutral", "happy", "sad", "angry", "excited", "calm")
-TIERS = ("instant", "standard", "premium", "professional")
+# The option values every engine accepts (limits.py defines them once for the whole studio).
+EMOTIONS = limits.EMOTIONS
+TIERS = limits.TIERS
+DEFAULT_SIMILARITY_BOOST = limits.DEFAULT_SIMILARITY_BOOST
 
 # progress(fraction 0..1, step label or None)
 ProgressCallback = Callable[[float, "str | None"], None]
@@ -58,18 +62,15 @@ class Audio:
         return len(self.samples) / float(self.sample_rate)
 
 
-# Likeness to the reference against clear words. bench/offline_engine.py, two runs on six voices
-# (similarity score / WER): 1.0 gives 0.89 / 6.1-6.5 %, 0.8 gives 0.88 / 2.0-2.6 %, 0.6 gives 0.83 / 2 %.
-DEFAULT_SIMILARITY_BOOST = 0.8
-
-
 @dataclass
 class SynthesisOptions:
     language: str = "en"
     emotion: str = "neutral"
-    speed: float = 1.0  # 0.5 .. 2.0
-    pitch: float = 0.0  # semitones, -12 .. +12
-    stability: float = 0.5  # 0 .. 1 (engine-specific mapping, documented by each engine)
+    speed: float = 1.0  # limits.SPEED
+    pitch: float = 0.0  # semitones, limits.PITCH
+    stability: float = (
+        limits.DEFAULT_STABILITY
+    )  # limits.STABILITY (engine-specific mapping, documented by each engine)
     similarity_boost: float = DEFAULT_SIMILARITY_BOOST  # 0 .. 1: likeness against clarity (engine-specific)
     extra: dict = field(default_factory=dict)
 

@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
 from rest_framework import exceptions, serializers
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -94,3 +95,14 @@ def paginated(queryset: QuerySet, serializer_class: type[serializers.BaseSeriali
             "next_offset": offset + limit if offset + limit < total else None,
         }
     )
+
+
+class AudioOrJsonNegotiation(DefaultContentNegotiation):
+    """For endpoints that answer with audio bytes when asked (``Accept: audio/*``): DRF has no audio
+    renderer, so an audio Accept must not make it refuse the request; errors still render as JSON."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        accept = request.META.get("HTTP_ACCEPT", "")
+        if "audio/" in accept:
+            return renderers[0], renderers[0].media_type
+        return super().select_renderer(request, renderers, format_suffix)

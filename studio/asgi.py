@@ -17,14 +17,15 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from jobs.routing import websocket_urlpatterns as job_routes  # noqa: E402
 from studio.auth import ApiKeyWebsocketMiddleware  # noqa: E402
-from synthesis.routing import websocket_urlpatterns  # noqa: E402
+from voices.routing import websocket_urlpatterns as voice_routes  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
         "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(ApiKeyWebsocketMiddleware(URLRouter(websocket_urlpatterns)))
+            AuthMiddlewareStack(ApiKeyWebsocketMiddleware(URLRouter(job_routes + voice_routes)))
         ),
     }
 )

@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "channels",
     "studio",
+    "jobs",
     "voices",
     "synthesis",
 ]
@@ -110,6 +111,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "studio.context.studio_limits",
             ],
         },
     },

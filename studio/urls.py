@@ -11,6 +11,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("v1/schema", SpectacularAPIView.as_view(), name="schema"),
     path("v1/docs", SpectacularRedocView.as_view(url_name="schema"), name="api-docs"),
+    path("v1/", include("jobs.urls")),
     path("v1/", include("voices.urls")),
     path("v1/", include("synthesis.urls")),
     # The browser studio.

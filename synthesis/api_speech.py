@@ -14,17 +14,17 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from engines.base import DEFAULT_SIMILARITY_BOOST, EMOTIONS
-from errors import InvalidInput, NotFound
-from studio.api import PageQuerySerializer, paginated
+import limits
+from errors import InvalidInput
+from jobs.events import job_payload
+from jobs.models import Job
+from jobs.selectors import job_get
+from jobs.waiting import waiting_view
+from studio.api import AudioOrJsonNegotiation, PageQuerySerializer, paginated
 from studio.files import file_response
-from studio.waiting import AudioOrJsonNegotiation, waiting_view
-from synthesis import speech as services
-from synthesis.jobs import job_payload
-from synthesis.models import Job, Speech
-from synthesis.output import OUTPUT_FORMATS, OUTPUT_RATES
-from voices.models import Voice
-from voices.selectors import voice_get
+from synthesis import selectors, services
+from synthesis.models import Speech
+from voices.selectors import voice_find, voice_get
 
 
 class SpeechSerializer(serializers.ModelSerializer):
@@ -51,25 +51,30 @@ class SpeechListQuerySerializer(PageQuerySerializer):
 
 
 class SpeechParamsSerializer(serializers.Serializer):
-    text = serializers.CharField(max_length=services.MAX_TEXT_CHARS, trim_whitespace=True)
+    text = serializers.CharField(max_length=limits.TEXT_MAX_CHARS, trim_whitespace=True)
     language = serializers.CharField(required=False, allow_blank=True, max_length=16, default="")
-    emotion = serializers.ChoiceField(choices=EMOTIONS, default="neutral")
-    speed = serializers.FloatField(min_value=0.5, max_value=2.0, default=1.0)
-    pitch = serializers.FloatField(min_value=-12, max_value=12, default=0.0)
+    emotion = serializers.ChoiceField(choices=limits.EMOTIONS, default="neutral")
+    speed = serializers.FloatField(min_value=limits.SPEED.low, max_value=limits.SPEED.high, default=1.0)
+    pitch = serializers.FloatField(min_value=limits.PITCH.low, max_value=limits.PITCH.high, default=0.0)
     stability = serializers.FloatField(
-        min_value=0, max_value=1, default=0.5, help_text="Steadier delivery (1) or livelier (0)."
+        min_value=limits.STABILITY.low,
+        max_value=limits.STABILITY.high,
+        default=limits.DEFAULT_STABILITY,
+        help_text="Steadier delivery (1) or livelier (0).",
     )
     similarity_boost = serializers.FloatField(
-        min_value=0,
-        max_value=1,
-        default=DEFAULT_SIMILARITY_BOOST,
+        min_value=limits.SIMILARITY_BOOST.low,
+        max_value=limits.SIMILARITY_BOOST.high,
+        default=limits.DEFAULT_SIMILARITY_BOOST,
         help_text=(
             "How closely the speech follows the cloned voice's own sound: 1 most alike, lower values "
             "clearer words (offline engine; XTTS ignores it)."
         ),
     )
-    output_format = serializers.ChoiceField(choices=OUTPUT_FORMATS, default="mp3")
-    sample_rate = serializers.ChoiceField(choices=OUTPUT_RATES, default=44100)
+    output_format = serializers.ChoiceField(
+        choices=limits.OUTPUT_FORMATS, default=limits.DEFAULT_OUTPUT_FORMAT
+    )
+    sample_rate = serializers.ChoiceField(choices=limits.OUTPUT_RATES, default=limits.DEFAULT_OUTPUT_RATE)
 
 
 class SpeechRequestSerializer(SpeechParamsSerializer):
@@ -77,14 +82,16 @@ class SpeechRequestSerializer(SpeechParamsSerializer):
 
 
 class BatchItemSerializer(serializers.Serializer):
-    text = serializers.CharField(max_length=services.MAX_TEXT_CHARS)
-    filename = serializers.CharField(required=False, allow_blank=True, max_length=80, default="")
+    text = serializers.CharField(max_length=limits.TEXT_MAX_CHARS)
+    filename = serializers.CharField(
+        required=False, allow_blank=True, max_length=limits.BATCH_FILENAME_MAX_CHARS, default=""
+    )
 
 
 class BatchRequestSerializer(SpeechParamsSerializer):
     voice_id = serializers.CharField(max_length=40)
     text = None
-    texts = BatchItemSerializer(many=True, allow_empty=False, max_length=services.MAX_BATCH_TEXTS)
+    texts = BatchItemSerializer(many=True, allow_empty=False, max_length=limits.BATCH_MAX_TEXTS)
 
 
 def _params(data: dict, **overrides) -> services.SpeechParams:
@@ -131,9 +138,7 @@ class SpeechCreateView(APIView):
     def get(self, request: Request) -> Response:
         query = SpeechListQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        speeches = Speech.objects.filter(owner=request.user)
-        if voice_id := query.validated_data.get("voice_id"):
-            speeches = speeches.filter(voice_id=voice_id)
+        speeches = selectors.speeches_of(request.user, voice_id=query.validated_data.get("voice_id"))
         return paginated(speeches, SpeechSerializer, query.validated_data)
 
 
@@ -142,7 +147,7 @@ class SpeechResultView(APIView):
     always_audio = False
 
     def post(self, request: Request, job_id: str) -> Response | HttpResponse:
-        job = Job.objects.get(pk=job_id, owner=request.user)
+        job = job_get(request.user, job_id)
         if not job.is_final:
             return Response(
                 job_payload(job), status=HTTPStatus.ACCEPTED, headers={"Location": f"/v1/jobs/{job.id}"}
@@ -151,7 +156,7 @@ class SpeechResultView(APIView):
             raise InvalidInput(
                 f"Speech generation failed: {job.error}", field="text", code="generation_failed"
             )
-        speech = Speech.objects.get(pk=job.result["speech_id"])
+        speech = selectors.speech_get(request.user, job.result["speech_id"])
         if self.always_audio or _wants_audio(request):
             with speech.file.open("rb") as handle:
                 data = handle.read()
@@ -172,11 +177,11 @@ speech_view = waiting_view(
 class SpeechDetailView(APIView):
     @extend_schema(responses=SpeechSerializer)
     def get(self, request: Request, speech_id: str) -> Response:
-        return Response(SpeechSerializer(services.speech_get(request.user, speech_id)).data)
+        return Response(SpeechSerializer(selectors.speech_get(request.user, speech_id)).data)
 
     @extend_schema(responses={204: None})
     def delete(self, request: Request, speech_id: str) -> Response:
-        services.speech_delete(speech=services.speech_get(request.user, speech_id))
+        services.speech_delete(speech=selectors.speech_get(request.user, speech_id))
         return Response(status=HTTPStatus.NO_CONTENT)
 
 
@@ -187,7 +192,7 @@ class SpeechDetailView(APIView):
 )
 class SpeechAudioView(APIView):
     def get(self, request: Request, speech_id: str):
-        speech = services.speech_get(request.user, speech_id)
+        speech = selectors.speech_get(request.user, speech_id)
         download = request.query_params.get("download") in ("1", "true")
         name = f"{speech.filename or speech.id}.{speech.format}"
         return file_response(speech.file, download_name=name, as_attachment=download)
@@ -214,7 +219,7 @@ class BatchCreateView(APIView):
 
 
 def _batch_body(job: Job) -> dict:
-    files = SpeechSerializer(job.speeches.order_by("created_at"), many=True).data
+    files = SpeechSerializer(selectors.speeches_of_job(job), many=True).data
     return {
         "batch_id": job.id,
         "job": job_payload(job),
@@ -226,10 +231,7 @@ def _batch_body(job: Job) -> dict:
 class BatchDetailView(APIView):
     @extend_schema(responses={200: OpenApiResponse(description="The batch job and the files made so far.")})
     def get(self, request: Request, batch_id: str) -> Response:
-        job = Job.objects.filter(pk=batch_id, owner=request.user, kind=Job.Kind.BATCH).first()
-        if job is None:
-            raise NotFound(f"No batch {batch_id!r} exists, or it is not yours.", field="batch_id")
-        return Response(_batch_body(job))
+        return Response(_batch_body(selectors.batch_get(request.user, batch_id)))
 
 
 # --- OpenAI-compatible: POST /v1/audio/speech -----------------------------------------------------
@@ -239,10 +241,10 @@ OPENAI_FORMATS = {"mp3": "mp3", "wav": "wav", "flac": "flac", "opus": "ogg", "aa
 
 class OpenAISpeechSerializer(serializers.Serializer):
     model = serializers.CharField(required=False, allow_blank=True)
-    input = serializers.CharField(max_length=services.MAX_TEXT_CHARS)
+    input = serializers.CharField(max_length=limits.TEXT_MAX_CHARS)
     voice = serializers.CharField(max_length=100)
     response_format = serializers.ChoiceField(choices=list(OPENAI_FORMATS), default="mp3")
-    speed = serializers.FloatField(min_value=0.5, max_value=2.0, default=1.0)
+    speed = serializers.FloatField(min_value=limits.SPEED.low, max_value=limits.SPEED.high, default=1.0)
     instructions = serializers.CharField(required=False, allow_blank=True)
 
 
@@ -263,7 +265,7 @@ class OpenAISpeechView(APIView):
             raise InvalidInput(
                 "response_format must be mp3, wav, flac or opus here.", field="response_format"
             )
-        voice = _voice_by_id_or_name(request.user, data["voice"])
+        voice = voice_find(request.user, data["voice"])
         params = services.SpeechParams(
             text=data["input"], speed=data["speed"], output_format=fmt, sample_rate=44100
         )
@@ -275,18 +277,6 @@ class OpenAISpeechView(APIView):
 
 class OpenAISpeechResultView(SpeechResultView):
     always_audio = True  # OpenAI clients expect the audio bytes whatever they send as Accept
-
-
-def _voice_by_id_or_name(user, value: str) -> Voice:
-    from voices.selectors import voices_visible_to
-
-    if value.startswith("voice_"):
-        return voice_get(user, value)
-    matches = voices_visible_to(user).filter(name__iexact=value).order_by("-created_at")
-    voice = matches.filter(owner=user).first() or matches.first()
-    if voice is None:
-        raise NotFound(f"No voice named or with id {value!r}.", field="voice")
-    return voice
 
 
 openai_speech_view = waiting_view(

@@ -3,3 +3,10 @@ from django.apps import AppConfig
 
 class SynthesisConfig(AppConfig):
     name = "synthesis"
+
+    def ready(self) -> None:
+        from jobs.kinds import JobKind, job_kind_register
+        from synthesis.services import BATCH_JOB, SPEECH_JOB
+
+        job_kind_register(JobKind(SPEECH_JOB, handler="synthesis.rendering:speech_job_run"))
+        job_kind_register(JobKind(BATCH_JOB, handler="synthesis.rendering:speech_batch_run"))

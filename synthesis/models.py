@@ -7,10 +7,6 @@ from engines.base import DEFAULT_SIMILARITY_BOOST
 from studio.ids import prefixed_id
 
 
-def new_job_id() -> str:
-    return prefixed_id("job")
-
-
 def new_speech_id() -> str:
     return prefixed_id("speech")
 
@@ -19,65 +15,15 @@ def speech_upload_to(speech: Speech, filename: str) -> str:
     return f"speech/{speech.owner_id}/{speech.id}/{filename}"
 
 
-class Job(models.Model):
-    """A unit of background work. The row is the source of truth; the broker only carries "go"."""
-
-    class Kind(models.TextChoices):
-        DEMO = "demo"
-        CLONE = "clone"
-        SPEECH = "speech"
-        BATCH = "batch"
-        CONSENT = "consent"
-
-    class Status(models.TextChoices):
-        QUEUED = "QUEUED"
-        RUNNING = "RUNNING"
-        SUCCEEDED = "SUCCEEDED"
-        FAILED = "FAILED"
-
-    FINAL = (Status.SUCCEEDED, Status.FAILED)
-
-    id = models.CharField(primary_key=True, max_length=40, default=new_job_id, editable=False)
-    kind = models.CharField(max_length=16, choices=Kind.choices)
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="jobs")
-    voice = models.ForeignKey(
-        "voices.Voice", null=True, blank=True, on_delete=models.CASCADE, related_name="jobs"
-    )
-    queue = models.CharField(max_length=16, default="cpu")
-    params = models.JSONField(default=dict, blank=True)
-    result = models.JSONField(default=dict, blank=True)
-
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
-    step = models.CharField(max_length=64, blank=True)
-    percent = models.FloatField(default=0)
-    eta_seconds = models.FloatField(null=True, blank=True)
-    error = models.TextField(blank=True)
-    attempts = models.PositiveIntegerField(default=0)
-
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at"]
-        indexes = [models.Index(fields=["status", "heartbeat_at"])]
-
-    def __str__(self) -> str:
-        return f"{self.kind} {self.id} ({self.status})"
-
-    @property
-    def is_final(self) -> bool:
-        return self.status in self.FINAL
-
-
 class Speech(models.Model):
     """One generated audio file: the user's history."""
 
     id = models.CharField(primary_key=True, max_length=40, default=new_speech_id, editable=False)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="speeches")
     voice = models.ForeignKey("voices.Voice", null=True, on_delete=models.SET_NULL, related_name="speeches")
-    job = models.ForeignKey(Job, null=True, blank=True, on_delete=models.SET_NULL, related_name="speeches")
+    job = models.ForeignKey(
+        "jobs.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="speeches"
+    )
     text = models.TextField()
     filename = models.CharField(max_length=200, blank=True)
     engine = models.CharField(max_length=32, blank=True)

@@ -1,10 +1,8 @@
 from django.urls import path
 
-from synthesis import api_jobs, api_speech
+from synthesis import api_speech
 
 urlpatterns = [
-    path("jobs/demo", api_jobs.DemoJobView.as_view(), name="job-demo"),
-    path("jobs/<str:job_id>", api_jobs.JobDetailView.as_view(), name="job-detail"),
     path("speech", api_speech.speech_view, name="speech"),
     path("speech/batch", api_speech.BatchCreateView.as_view(), name="speech-batch"),
     path("speech/batch/<str:batch_id>", api_speech.BatchDetailView.as_view(), name="speech-batch-detail"),

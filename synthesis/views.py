@@ -2,7 +2,7 @@
 
 The generate form posts here and gets the job back (as JSON when the page's script sends it), then the
 script follows the job over ``ws/jobs/<id>/``. Batches go to the JSON API (POST /v1/speech/batch).
-Every state change is a call to synthesis.speech.
+Every state change is a call to synthesis.services; reads go through the selectors.
 """
 
 from __future__ import annotations
@@ -19,14 +19,11 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
-from engines.base import DEFAULT_SIMILARITY_BOOST, EMOTIONS
+import limits
 from errors import NotFound, StudioError
-from synthesis import speech as services
-from synthesis.jobs import job_payload
-from synthesis.models import Speech
-from synthesis.output import OUTPUT_FORMATS, OUTPUT_RATES
-from voices.models import Voice
-from voices.selectors import voice_get, voices_visible_to
+from jobs.events import job_payload
+from synthesis import selectors, services
+from voices.selectors import voice_get, voices_for_speech, voices_visible_to
 
 HISTORY_PAGE_SIZE = 20
 RECENT_ON_SPEECH_PAGE = 8
@@ -34,43 +31,34 @@ RECENT_ON_SPEECH_PAGE = 8
 ERROR_FIELDS = {"voice_id": "voice", "output_format": "output_format", "sample_rate": "sample_rate"}
 
 
-def _voice_choices(user) -> list[tuple[str, list[tuple[str, str]]]]:
-    """Usable voices grouped as the select shows them. Own voices still waiting for their speaker's
-    consent come last: choosing one explains what is missing."""
-    voices = voices_visible_to(user).filter(status=Voice.Status.AVAILABLE).order_by("name")
-    groups: dict[str, list[tuple[str, str]]] = {
-        "My voices": [], "Built-in": [], "Shared": [], "Waiting for consent": [],
-    }  # fmt: skip
-    for voice in voices:
-        if voice.owner_id == user.pk:
-            verified = voice.verification == Voice.Verification.VERIFIED
-            group = "My voices" if verified else "Waiting for consent"
-        else:
-            group = "Built-in" if voice.is_built_in else "Shared"
-        groups[group].append((voice.id, voice.name))
-    return [(name, choices) for name, choices in groups.items() if choices]
-
-
 class SpeechForm(forms.Form):
     voice = forms.ChoiceField()
-    text = forms.CharField(max_length=services.MAX_TEXT_CHARS, widget=forms.Textarea(attrs={"rows": 6}))
-    emotion = forms.ChoiceField(choices=[(e, e.capitalize()) for e in EMOTIONS], initial="neutral")
-    speed = forms.FloatField(min_value=0.5, max_value=2.0, initial=1.0)
-    pitch = forms.FloatField(min_value=-12, max_value=12, initial=0)
-    stability = forms.FloatField(min_value=0, max_value=1, initial=0.5, required=False)
+    text = forms.CharField(max_length=limits.TEXT_MAX_CHARS, widget=forms.Textarea(attrs={"rows": 6}))
+    emotion = forms.ChoiceField(choices=[(e, e.capitalize()) for e in limits.EMOTIONS], initial="neutral")
+    speed = forms.FloatField(min_value=limits.SPEED.low, max_value=limits.SPEED.high, initial=1.0)
+    pitch = forms.FloatField(min_value=limits.PITCH.low, max_value=limits.PITCH.high, initial=0)
+    stability = forms.FloatField(
+        min_value=limits.STABILITY.low, max_value=limits.STABILITY.high, initial=limits.DEFAULT_STABILITY,
+        required=False,
+    )  # fmt: skip
     similarity_boost = forms.FloatField(
-        label="Similarity", min_value=0, max_value=1, initial=DEFAULT_SIMILARITY_BOOST, required=False
-    )
+        label="Similarity", min_value=limits.SIMILARITY_BOOST.low, max_value=limits.SIMILARITY_BOOST.high,
+        initial=limits.DEFAULT_SIMILARITY_BOOST, required=False,
+    )  # fmt: skip
     output_format = forms.ChoiceField(
-        label="Format", choices=[(f, f.upper()) for f in OUTPUT_FORMATS], initial="mp3"
+        label="Format",
+        choices=[(f, f.upper()) for f in limits.OUTPUT_FORMATS],
+        initial=limits.DEFAULT_OUTPUT_FORMAT,
     )
     sample_rate = forms.TypedChoiceField(
-        coerce=int, choices=[(r, f"{r / 1000:g} kHz") for r in OUTPUT_RATES], initial=44100
+        coerce=int,
+        choices=[(r, f"{r / 1000:g} kHz") for r in limits.OUTPUT_RATES],
+        initial=limits.DEFAULT_OUTPUT_RATE,
     )
 
     def __init__(self, *args, user, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["voice"].choices = _voice_choices(user)
+        self.fields["voice"].choices = voices_for_speech(user)
 
     def params(self) -> services.SpeechParams:
         data = self.cleaned_data
@@ -91,9 +79,7 @@ def _wants_json(request: HttpRequest) -> bool:
 
 
 def _recent(user, *, voice_id: str = "", limit: int | None = None):
-    speeches = Speech.objects.filter(owner=user).select_related("voice").order_by("-created_at")
-    if voice_id:
-        speeches = speeches.filter(voice_id=voice_id)
+    speeches = selectors.speeches_of(user, voice_id=voice_id or None).order_by("-created_at")
     return speeches[:limit] if limit else speeches
 
 
@@ -120,8 +106,8 @@ def speech_page(request: HttpRequest) -> HttpResponse:
             "section": "speech",
             "form": form,
             "speeches": _recent(request.user, limit=RECENT_ON_SPEECH_PAGE),
-            "max_chars": services.MAX_TEXT_CHARS,
-            "max_batch": services.MAX_BATCH_TEXTS,
+            "max_chars": limits.TEXT_MAX_CHARS,
+            "max_batch": limits.BATCH_MAX_TEXTS,
         },
         status=HTTPStatus.BAD_REQUEST if form.errors else HTTPStatus.OK,
     )
@@ -150,8 +136,8 @@ def history(request: HttpRequest) -> HttpResponse:
         context["speeches"] = _recent(request.user, limit=RECENT_ON_SPEECH_PAGE)
         context["next"] = reverse("speech-page")
         return render(request, "synthesis/_speech_list.html", context)
-    used = Speech.objects.filter(owner=request.user).exclude(voice=None).values_list("voice_id", flat=True)
-    context["voices"] = Voice.objects.filter(pk__in=used).order_by("name")
+    used = selectors.speeches_of(request.user).exclude(voice=None).values_list("voice_id", flat=True)
+    context["voices"] = voices_visible_to(request.user).filter(pk__in=used).order_by("name")
     context["next"] = request.get_full_path()
     return render(request, "synthesis/history.html", context)
 
@@ -160,7 +146,7 @@ def history(request: HttpRequest) -> HttpResponse:
 @require_POST
 def speech_delete(request: HttpRequest, speech_id: str) -> HttpResponse:
     try:
-        speech = services.speech_get(request.user, speech_id)
+        speech = selectors.speech_get(request.user, speech_id)
     except NotFound:
         raise Http404("No such generation.") from None
     services.speech_delete(speech=speech)

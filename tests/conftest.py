@@ -50,10 +50,10 @@ def _fast_password_hasher(settings):
 def eager_jobs(monkeypatch) -> Iterator[None]:
     """Run enqueued jobs inline, at once: tests run inside a transaction that never commits, so the
     on_commit hook that normally hands a job to the broker fires immediately instead."""
+    from jobs import services
     from studio.celery import app
-    from synthesis import jobs
 
-    monkeypatch.setattr(jobs.transaction, "on_commit", lambda callback, **kwargs: callback())
+    monkeypatch.setattr(services.transaction, "on_commit", lambda callback, **kwargs: callback())
     app.conf.task_always_eager = True
     yield
     app.conf.task_always_eager = False
@@ -104,7 +104,7 @@ def other_api(other_user, api_key_for) -> APIClient:
 
 @pytest.fixture
 def make_voice() -> Callable[..., Any]:
-    from voices.services import voice_create
+    from voices.services.voice import voice_create
 
     def make(owner: Any, name: str = "My voice", **fields: Any) -> Any:
         return voice_create(owner=owner, name=name, **fields)

@@ -3,10 +3,10 @@ from django.db import models
 from django.http import HttpRequest
 from django.utils.html import format_html
 
-from voices import services
 from voices.models import Voice, VoiceConsent, VoiceEvent, VoiceSample
-from voices.moderation import voice_moderate
-from voices.widgets import WaveformAudioWidget
+from voices.services.moderation import voice_moderate
+from voices.services.voice import EDITABLE_FIELDS, voice_create, voice_delete, voice_update
+from studio.widgets import WaveformAudioWidget
 
 # Audio files (samples, previews) show a waveform player above the file input.
 AUDIO_FILE_WIDGETS = {models.FileField: {"widget": WaveformAudioWidget}}
@@ -156,14 +156,14 @@ class VoiceAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: Voice, form, change: bool) -> None:
         data = form.cleaned_data
-        editable = {f: data[f] for f in services.EDITABLE_FIELDS if f in data and f != "name"}
+        editable = {f: data[f] for f in EDITABLE_FIELDS if f in data and f != "name"}
         if change:
             changed = {f: editable[f] for f in form.changed_data if f in editable}
             if "name" in form.changed_data:
                 changed["name"] = data["name"]
-            services.voice_update(voice=Voice.objects.get(pk=obj.pk), actor=request.user, **changed)
+            voice_update(voice=Voice.objects.get(pk=obj.pk), actor=request.user, **changed)
             return
-        created = services.voice_create(
+        created = voice_create(
             owner=data.get("owner"), name=data["name"], type=data["type"], engine=data["engine"],
             tier=data["tier"], **editable,
         )  # fmt: skip
@@ -171,11 +171,11 @@ class VoiceAdmin(admin.ModelAdmin):
         obj._state.adding = False
 
     def delete_model(self, request: HttpRequest, obj: Voice) -> None:
-        services.voice_delete(voice=obj, actor=request.user, reason="deleted in the admin")
+        voice_delete(voice=obj, actor=request.user, reason="deleted in the admin")
 
     def delete_queryset(self, request: HttpRequest, queryset) -> None:
         for voice in queryset:
-            services.voice_delete(voice=voice, actor=request.user, reason="deleted in the admin")
+            voice_delete(voice=voice, actor=request.user, reason="deleted in the admin")
 
 
 @admin.register(VoiceSample)

@@ -10,11 +10,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from errors import NotFound
 from studio.api import paginated
 from studio.files import file_response
-from voices import selectors, services
+from voices import selectors
 from voices.serializers import VoiceListQuerySerializer, VoiceSerializer, VoiceUpdateSerializer
+from voices.services.voice import voice_delete, voice_update
 
 
 class VoiceListView(APIView):
@@ -23,16 +23,15 @@ class VoiceListView(APIView):
         query = VoiceListQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         filters = query.validated_data
-        voices = selectors.voices_visible_to(request.user).select_related("owner").prefetch_related("samples")
-        for field in ("type", "visibility", "status"):
-            if field in filters:
-                voices = voices.filter(**{field: filters[field]})
-        if "language" in filters:
-            language = filters["language"]
-            voices = voices.filter(language__iexact=language) | voices.filter(languages__icontains=language)
-        if "search" in filters:
-            voices = voices.filter(name__icontains=filters["search"])
-        return paginated(voices, VoiceSerializer, filters)
+        voices = selectors.voices_filtered(
+            request.user,
+            **{
+                key: filters[key]
+                for key in ("owner", "type", "language", "status", "visibility", "search")
+                if key in filters
+            },
+        )
+        return paginated(voices.select_related("owner").prefetch_related("samples"), VoiceSerializer, filters)
 
 
 class VoiceDetailView(APIView):
@@ -45,12 +44,12 @@ class VoiceDetailView(APIView):
         voice = selectors.voice_get_owned(request.user, voice_id)
         body = VoiceUpdateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        voice = services.voice_update(voice=voice, actor=request.user, **body.validated_data)
+        voice = voice_update(voice=voice, actor=request.user, **body.validated_data)
         return Response(VoiceSerializer(voice).data)
 
     @extend_schema(responses={204: OpenApiResponse(description="Deleted with all its files.")})
     def delete(self, request: Request, voice_id: str) -> Response:
-        services.voice_delete(voice=selectors.voice_get_owned(request.user, voice_id), actor=request.user)
+        voice_delete(voice=selectors.voice_get_owned(request.user, voice_id), actor=request.user)
         return Response(status=HTTPStatus.NO_CONTENT)
 
 
@@ -73,7 +72,4 @@ class VoicePreviewView(APIView):
 class VoiceSampleAudioView(APIView):
     def get(self, request: Request, voice_id: str, sample_id: str):
         voice = selectors.voice_get_owned(request.user, voice_id)
-        sample = voice.samples.filter(pk=sample_id).first()
-        if sample is None:
-            raise NotFound(f"No sample {sample_id!r} in this voice.", field="sample_id")
-        return file_response(sample.file)
+        return file_response(selectors.voice_sample_get(voice, sample_id).file)

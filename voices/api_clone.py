@@ -11,12 +11,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+import limits
 from engines import ENGINE_PATHS
 from errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
-from studio.waiting import waiting_view
-from synthesis.jobs import job_payload
-from synthesis.models import Job
-from voices import services
+from jobs.events import job_payload
+from jobs.selectors import job_get
+from jobs.waiting import waiting_view
+from voices import selectors
 from voices.ingest import (
     IncomingSample,
     check_samples,
@@ -26,6 +27,8 @@ from voices.ingest import (
 )
 from voices.models import Voice
 from voices.serializers import VoiceSerializer
+from voices.services.clone import voice_clone_start
+from voices.services.voice import EDITABLE_FIELDS
 
 RAW_AUDIO_TYPES = ("audio/mpeg", "audio/mp3", "audio/wav", "audio/x-wav", "audio/wave", "audio/ogg",
                    "audio/flac", "audio/x-flac", "audio/webm", "audio/l16", "audio/pcm", "audio/mp4")  # fmt: skip
@@ -50,7 +53,7 @@ class RawAudioParser(parsers.BaseParser):
 class SampleInputSerializer(serializers.Serializer):
     audio_url = serializers.CharField(required=False, max_length=2000)
     audio_base64 = serializers.CharField(required=False)
-    transcript = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    transcript = serializers.CharField(required=False, allow_blank=True, max_length=limits.TEXT_MAX_CHARS)
     language = serializers.CharField(required=False, allow_blank=True, max_length=16)
     emotion = serializers.CharField(required=False, allow_blank=True)
     trim_start = serializers.FloatField(required=False, min_value=0)
@@ -65,16 +68,22 @@ class SampleInputSerializer(serializers.Serializer):
 
 
 class CloneRequestSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=200, allow_blank=True)
-    description = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    name = serializers.CharField(max_length=limits.NAME_MAX_CHARS, allow_blank=True)
+    description = serializers.CharField(
+        required=False, allow_blank=True, max_length=limits.DESCRIPTION_MAX_CHARS
+    )
     language = serializers.CharField(required=False, default="en", max_length=16)
-    languages = serializers.ListField(child=serializers.CharField(max_length=32), required=False)
-    dialects = serializers.ListField(child=serializers.CharField(max_length=32), required=False)
+    languages = serializers.ListField(
+        child=serializers.CharField(max_length=limits.LIST_ITEM_MAX_CHARS), required=False
+    )
+    dialects = serializers.ListField(
+        child=serializers.CharField(max_length=limits.LIST_ITEM_MAX_CHARS), required=False
+    )
     gender = serializers.CharField(required=False, allow_blank=True, max_length=20)
     age = serializers.CharField(required=False, allow_blank=True, max_length=20)
     avatar_url = serializers.URLField(required=False, allow_blank=True, max_length=500)
     visibility = serializers.CharField(required=False, default="PRIVATE")
-    tier = serializers.ChoiceField(choices=Voice.Tier.choices, default=Voice.Tier.INSTANT)
+    tier = serializers.ChoiceField(choices=limits.TIERS, default=Voice.Tier.INSTANT)
     engine = serializers.ChoiceField(choices=list(ENGINE_PATHS), required=False)
     enhance_quality = serializers.BooleanField(required=False, default=False)
     remove_noise = serializers.BooleanField(required=False, default=False)
@@ -83,7 +92,7 @@ class CloneRequestSerializer(serializers.Serializer):
     audio_url = serializers.CharField(required=False, max_length=2000)
     samples = SampleInputSerializer(many=True, required=False)
     transcripts = serializers.ListField(
-        child=serializers.CharField(allow_blank=True, max_length=5000), required=False
+        child=serializers.CharField(allow_blank=True, max_length=limits.TEXT_MAX_CHARS), required=False
     )
     emotions = serializers.ListField(child=serializers.CharField(allow_blank=True), required=False)
     trim_starts = serializers.ListField(child=serializers.FloatField(min_value=0), required=False)
@@ -190,7 +199,7 @@ class VoiceCloneView(APIView):
             "true",
             "yes",
         )
-        voice, job = services.voice_clone_start(
+        voice, job = voice_clone_start(
             owner=request.user,
             checked_samples=checked,
             name=fields["name"],
@@ -203,7 +212,7 @@ class VoiceCloneView(APIView):
             },
             **{
                 key: fields[key]
-                for key in services.EDITABLE_FIELDS
+                for key in EDITABLE_FIELDS
                 if key in fields and key not in ("name", "metadata")
             },
         )
@@ -221,8 +230,8 @@ class VoiceCloneResultView(APIView):
     """The answer of a waiting clone request, once its job is final (or the wait timed out)."""
 
     def post(self, request: Request, job_id: str) -> Response:
-        job = Job.objects.select_related("voice").get(pk=job_id, owner=request.user)
-        voice = Voice.objects.get(pk=job.voice_id)
+        job = job_get(request.user, job_id)
+        voice = selectors.voice_get(request.user, job.voice_id)
         status = HTTPStatus.OK if job.is_final else HTTPStatus.ACCEPTED
         return Response(
             {**VoiceSerializer(voice).data, "job": job_payload(job)},

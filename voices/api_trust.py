@@ -11,14 +11,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from errors import Conflict, InvalidInput
-from synthesis.jobs import job_payload
-from voices import consent_jobs, selectors
+from jobs.events import job_payload
+from voices import selectors
 from voices.api_clone import RawAudioParser
-from voices.audit import voice_events
 from voices.ingest import check_size, sample_from_url
 from voices.models import Voice, VoiceConsent
-from voices.moderation import voice_renew
 from voices.serializers import VoiceSerializer
+from voices.services import consent as consent_services
+from voices.services.moderation import voice_renew
 
 ConsentSchema = inline_serializer(
     "Consent",
@@ -88,7 +88,7 @@ class VoiceConsentView(APIView):
     )
     def get(self, request: Request, voice_id: str) -> Response:
         voice = selectors.voice_get_owned(request.user, voice_id)
-        consent = consent_jobs.consent_request(
+        consent = consent_services.consent_request(
             voice=voice,
             speaker_name=request.query_params.get("speaker_name"),
             license=request.query_params.get("license"),
@@ -104,13 +104,13 @@ class VoiceConsentView(APIView):
     )
     def post(self, request: Request, voice_id: str) -> Response:
         voice = selectors.voice_get_owned(request.user, voice_id)
-        consent = voice.consents.filter(status=VoiceConsent.Status.AWAITING_RECORDING).first()
+        consent = selectors.voice_consent_waiting(voice)
         if consent is None:
             raise Conflict(
                 "Ask for the consent phrase first (GET this URL), then record it.", field="consent_id"
             )
         data, content_type = _uploaded_audio(request)
-        job = consent_jobs.consent_submit(
+        job = consent_services.consent_submit(
             voice=voice, consent=consent, data=data, content_type=content_type, owner=request.user
         )
         return Response(
@@ -123,7 +123,7 @@ class VoiceConsentView(APIView):
     def delete(self, request: Request, voice_id: str) -> Response:
         voice = selectors.voice_get_owned(request.user, voice_id)
         reason = request.data.get("reason", "") if hasattr(request.data, "get") else ""
-        voice = consent_jobs.consent_revoke(voice=voice, actor=request.user, reason=reason)
+        voice = consent_services.consent_revoke(voice=voice, actor=request.user, reason=reason)
         return Response(VoiceSerializer(voice).data)
 
 
@@ -149,7 +149,7 @@ class VoiceEventsView(APIView):
                 "actor": event.actor.get_username() if event.actor else None,
                 "at": event.created_at,
             }
-            for event in voice_events(voice.id)[:500]
+            for event in selectors.voice_events(voice.id)[:500]
         ]
         return Response({"voice_id": voice.id, "events": events})
 

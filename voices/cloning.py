@@ -11,15 +11,22 @@ from dataclasses import dataclass
 
 import numpy as np
 
+import limits
 from engines import get_available_engine
 from engines.base import Reference, SynthesisOptions
 from errors import InvalidAudio
-from synthesis.jobs import JobProgress, error_message
-from synthesis.models import Job
-from voices import services
+from jobs.models import Job
+from jobs.runner import JobProgress, error_message
 from voices.files import artifacts_save
-from voices.ingest import ANALYSIS_RATE, TIER_SPEECH_LIMITS
+from voices.ingest import ANALYSIS_RATE, trimmed
 from voices.models import Voice, VoiceSample
+from voices.services.clone import (
+    VoiceGone,
+    voice_clone_discard,
+    voice_clone_failed,
+    voice_clone_processing,
+    voice_clone_succeeded,
+)
 
 REFERENCE_RATE = 22050
 CLONE_STEPS = [
@@ -49,13 +56,15 @@ class PreparedSample:
 
 
 def voice_clone_run(job: Job, progress: JobProgress) -> dict:
-    voice = job.voice
-    assert voice is not None
-    services.voice_clone_processing(voice=voice)
+    voice = voice_clone_processing(voice_id=job.voice_id)
     try:
         return _clone(voice, progress)
+    except VoiceGone:
+        raise
     except Exception as exc:
-        services.voice_clone_failed(voice=voice, error=error_message(exc, job.kind))
+        if voice_clone_failed(voice_id=voice.id, error=error_message(exc, job.kind)) is None:
+            voice_clone_discard(voice_id=voice.id)  # deleted while cloning: a missing file, say
+            raise VoiceGone("The voice was deleted while it was being cloned.") from exc
         raise
 
 
@@ -83,7 +92,7 @@ def _clone(voice: Voice, progress: JobProgress) -> dict:
     artifacts_save(voice.id, engine.name, artifacts)
 
     progress.step("preview")
-    from synthesis.output import render_output
+    from studio.output import render_output
 
     text = PREVIEW_TEXT.get(voice.language, PREVIEW_TEXT["en"])
     speech = engine.synthesize(artifacts, text, SynthesisOptions(language=voice.language))
@@ -91,8 +100,8 @@ def _clone(voice: Voice, progress: JobProgress) -> dict:
 
     progress.step("similarity")
     similarity = _similarity(preview.samples, preview.sample_rate, embeddings)
-    services.voice_clone_succeeded(
-        voice=voice,
+    voice_clone_succeeded(
+        voice_id=voice.id,
         analysis=analysis,
         similarity_score=similarity,
         preview=preview.data,
@@ -111,11 +120,7 @@ def _decode_samples(
         progress.step("decode", index / len(samples))
         with sample.file.open("rb") as handle:
             audio = decode(handle.read(), target_rate=REFERENCE_RATE).samples
-        if sample.trim_start is not None or sample.trim_end is not None:
-            start = int((sample.trim_start or 0) * REFERENCE_RATE)
-            end = int(sample.trim_end * REFERENCE_RATE) if sample.trim_end is not None else len(audio)
-            audio = audio[start:end]
-        decoded.append((sample, audio))
+        decoded.append((sample, trimmed(audio, REFERENCE_RATE, sample.trim_start, sample.trim_end)))
     return decoded
 
 
@@ -135,7 +140,7 @@ def _detect_speech(
         VoiceSample.objects.filter(pk=sample.pk).update(speech_duration=seconds)
     total = sum(p.speech_duration for p in prepared)
     tier = decoded[0][0].voice.tier if decoded else "instant"
-    minimum = TIER_SPEECH_LIMITS[tier][0]
+    minimum = limits.TIER_SPEECH_SECONDS[tier].low
     if total < minimum:
         raise InvalidAudio(f"Only {total:.1f} s of speech found; record at least {minimum:.0f} s.")
     return prepared

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
-from engines.base import EMOTIONS
+import limits
 from voices.models import Voice
 
 # Languages offered in the pages (the API accepts any short code; engines say which ones they speak).
@@ -27,11 +27,21 @@ LANGUAGES = [
     ("ar", "Arabic"),
 ]
 LANGUAGE_NAMES = dict(LANGUAGES)
+
+
+def _span(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:g} s"
+    if seconds < 3600:
+        return f"{seconds / 60:g} min"
+    return f"{seconds / 3600:g} h"
+
+
+# "Instant — 10 s to 5 min of speech", from the one table of tier limits.
 TIER_LABELS = {
-    "instant": "Instant — 10 s to 5 min of speech",
-    "standard": "Standard — 1 to 15 min",
-    "premium": "Premium — 5 to 30 min",
-    "professional": "Professional — 15 min or more",
+    tier: f"{tier.capitalize()} — {_span(limits.TIER_SPEECH_SECONDS[tier].low)} to "
+    f"{_span(limits.TIER_SPEECH_SECONDS[tier].high)} of speech"
+    for tier in limits.TIERS
 }
 VISIBILITY_LABELS = {"PRIVATE": "Private — only you", "PUBLIC": "Public — everyone (after review)"}
 
@@ -48,7 +58,7 @@ class VoiceFilterForm(forms.Form):
 
     TYPE_CHOICES = [("", "All voices"), ("mine", "My voices"), ("built-in", "Built-in"), ("shared", "Shared by others")]  # fmt: skip
 
-    q = forms.CharField(required=False, max_length=100, label="Search by name")
+    q = forms.CharField(required=False, max_length=limits.NAME_MAX_CHARS, label="Search by name")
     language = forms.ChoiceField(required=False, choices=[("", "All languages"), *LANGUAGES])
     type = forms.ChoiceField(required=False, choices=TYPE_CHOICES)
     status = forms.ChoiceField(required=False, choices=[("", "Any status"), *Voice.Status.choices])
@@ -58,10 +68,12 @@ class VoiceNewForm(forms.Form):
     """The metadata part of the new-voice page. The page's script posts it with the samples to the
     clone endpoint (POST /v1/voices/clone), so this form renders the fields and the API validates."""
 
-    name = forms.CharField(max_length=100, widget=forms.TextInput(attrs={"autocomplete": "off"}))
+    name = forms.CharField(
+        max_length=limits.NAME_MAX_CHARS, widget=forms.TextInput(attrs={"autocomplete": "off"})
+    )
     language = forms.ChoiceField(choices=LANGUAGES, initial="en")
     description = forms.CharField(
-        required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 2}),
+        required=False, max_length=limits.DESCRIPTION_MAX_CHARS, widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Who is speaking, the style, where it will be used.",
     )  # fmt: skip
     visibility = forms.ChoiceField(
@@ -74,10 +86,12 @@ class VoiceNewForm(forms.Form):
 
 
 class VoiceEditForm(forms.Form):
-    """Name, description, language and visibility of an existing voice (→ voices.services.voice_update)."""
+    """Name, description, language and visibility of an existing voice (→ voices.services.voice.voice_update)."""
 
-    name = forms.CharField(max_length=100)
-    description = forms.CharField(required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 3}))
+    name = forms.CharField(max_length=limits.NAME_MAX_CHARS)
+    description = forms.CharField(
+        required=False, max_length=limits.DESCRIPTION_MAX_CHARS, widget=forms.Textarea(attrs={"rows": 3})
+    )
     language = forms.ChoiceField(choices=LANGUAGES)
     visibility = forms.ChoiceField(choices=list(VISIBILITY_LABELS.items()), widget=forms.RadioSelect)
 
@@ -90,4 +104,4 @@ class VoiceEditForm(forms.Form):
         self.fields["language"].choices = language_choices(voice.language)
 
 
-SAMPLE_EMOTIONS = [(emotion, emotion.capitalize()) for emotion in EMOTIONS]
+SAMPLE_EMOTIONS = [(emotion, emotion.capitalize()) for emotion in limits.EMOTIONS]

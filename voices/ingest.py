@@ -13,18 +13,10 @@ from dataclasses import dataclass, field
 import numpy as np
 from django.conf import settings
 
-from engines.base import EMOTIONS
+import limits
 from errors import InvalidAudio, InvalidInput, PayloadTooLarge
 
 ANALYSIS_RATE = 16000
-
-# Seconds of detected speech each tier needs and accepts (all samples together).
-TIER_SPEECH_LIMITS: dict[str, tuple[float, float]] = {
-    "instant": (10.0, 300.0),
-    "standard": (60.0, 900.0),
-    "premium": (300.0, 1800.0),
-    "professional": (900.0, 4 * 3600.0),
-}
 
 
 @dataclass
@@ -86,22 +78,33 @@ def sample_from_url(url: str, *, field_name: str) -> IncomingSample:
 
 
 def clean_emotion(value: str | None, *, field_name: str) -> str:
-    emotion = (value or "neutral").strip().lower()
-    if emotion not in EMOTIONS:
-        raise InvalidInput(f"emotion must be one of {', '.join(EMOTIONS)}.", field=field_name)
-    return emotion
+    return limits.choice((value or "neutral").strip().lower(), limits.EMOTIONS, field=field_name)
+
+
+def trim_bounds(duration: float, start: float | None, end: float | None) -> tuple[float, float]:
+    """The kept region of a sample (seconds), clamped to the audio: the one trim rule, used when the
+    sample is checked and again when the worker decodes it."""
+    start = max(0.0, start or 0.0)
+    end = min(duration, end if end is not None else duration)
+    return start, max(start, end)
+
+
+def trimmed(samples: np.ndarray, rate: int, start: float | None, end: float | None) -> np.ndarray:
+    if start is None and end is None:
+        return samples
+    start, end = trim_bounds(len(samples) / rate, start, end)
+    return samples[int(start * rate) : int(end * rate)]
 
 
 def _trimmed(samples: np.ndarray, rate: int, sample: IncomingSample, field_name: str) -> np.ndarray:
-    start, end = sample.trim_start, sample.trim_end
-    if start is None and end is None:
+    if sample.trim_start is None and sample.trim_end is None:
         return samples
-    duration = len(samples) / rate
-    start = max(0.0, start or 0.0)
-    end = min(duration, end if end is not None else duration)
-    if end - start < 0.5:
-        raise InvalidInput("The trimmed region must be at least 0.5 s long.", field=field_name)
-    return samples[int(start * rate) : int(end * rate)]
+    start, end = trim_bounds(len(samples) / rate, sample.trim_start, sample.trim_end)
+    if end - start < limits.TRIM_MIN_SECONDS:
+        raise InvalidInput(
+            f"The trimmed region must be at least {limits.TRIM_MIN_SECONDS:g} s long.", field=field_name
+        )
+    return trimmed(samples, rate, start, end)
 
 
 def check_samples(samples: list[IncomingSample], *, tier: str) -> list[CheckedSample]:
@@ -136,7 +139,8 @@ def check_samples(samples: list[IncomingSample], *, tier: str) -> list[CheckedSa
 
 
 def _check_speech_total(checked: list[CheckedSample], tier: str) -> None:
-    minimum, maximum = TIER_SPEECH_LIMITS[tier]
+    allowed = limits.TIER_SPEECH_SECONDS[tier]
+    minimum, maximum = allowed.low, allowed.high
     total = sum(sample.speech_duration for sample in checked)
     if total < 0.3:
         raise InvalidAudio("No speech was found in the audio (silence or noise only).", field="file")

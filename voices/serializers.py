@@ -4,8 +4,10 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+import limits
 from studio.api import PageQuerySerializer
 from voices.models import Voice, VoiceSample
+from voices.selectors import OWNERS
 
 
 class VoiceSampleSerializer(serializers.ModelSerializer):
@@ -82,8 +84,10 @@ class VoiceSerializer(serializers.ModelSerializer):
 class VoiceUpdateSerializer(serializers.Serializer):
     """PATCH body. Field values are validated by the service, so every front door agrees."""
 
-    name = serializers.CharField(required=False, allow_blank=True, max_length=200)
-    description = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    name = serializers.CharField(required=False, allow_blank=True, max_length=limits.NAME_MAX_CHARS)
+    description = serializers.CharField(
+        required=False, allow_blank=True, max_length=limits.DESCRIPTION_MAX_CHARS
+    )
     visibility = serializers.CharField(required=False)
     metadata = serializers.JSONField(required=False)
     language = serializers.CharField(required=False, max_length=16)
@@ -103,7 +107,8 @@ class VoiceUpdateSerializer(serializers.Serializer):
 
 class VoiceListQuerySerializer(PageQuerySerializer):
     language = serializers.CharField(required=False, max_length=16)
+    owner = serializers.ChoiceField(choices=OWNERS, required=False, help_text="mine, built-in or shared")
     type = serializers.ChoiceField(choices=Voice.Type.choices, required=False)
     visibility = serializers.ChoiceField(choices=Voice.Visibility.choices, required=False)
     status = serializers.ChoiceField(choices=Voice.Status.choices, required=False)
-    search = serializers.CharField(required=False, max_length=100)
+    search = serializers.CharField(required=False, max_length=limits.NAME_MAX_CHARS)

@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from voices.moderation import voices_purge_expired
+from voices.services.moderation import voices_purge_expired
 
 
 @shared_task(name="voices.purge_expired", ignore_result=True)

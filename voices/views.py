@@ -1,7 +1,7 @@
 """The voice pages: library, new voice, voice page (progress, analysis, consent, trust, edit, delete).
 
-Plain function views. Reads go through voices.selectors, every state change through the services
-(voices.services, voices.consent_jobs, voices.moderation); the new-voice page's script posts to the same
+Plain function views. Reads go through voices.selectors, every state change through voices.services
+(voice, consent, moderation); the new-voice page's script posts to the same
 clone endpoint the API uses (POST /v1/voices/clone), and the consent step records through
 /v1/voices/<id>/consent.
 """
@@ -12,22 +12,24 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import date as date_filter
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from engines.base import EMOTIONS
+import limits
 from errors import Forbidden, InvalidInput, NotFound, StudioError
-from synthesis.jobs import job_payload
-from synthesis.models import Job
-from voices import consent_jobs, moderation, selectors, services
-from voices.audit import voice_events
+from jobs.events import job_payload
+from jobs.models import Job
+from voices import selectors
 from voices.forms import LANGUAGE_NAMES, TIER_LABELS, VoiceEditForm, VoiceFilterForm, VoiceNewForm
-from voices.ingest import TIER_SPEECH_LIMITS
 from voices.models import Voice, VoiceConsent, VoiceSample
+from voices.services.clone import CLONE_JOB
+from voices.services.consent import CONSENT_JOB, consent_revoke
+from voices.services.moderation import voice_renew as voice_renew_service
+from voices.services.voice import voice_delete as voice_delete_service
+from voices.services.voice import voice_update
 
 AUDIT_ROWS = 100  # the newest events on the page; the API (GET /v1/voices/<id>/events) has more
 
@@ -48,30 +50,19 @@ def _owned_voice(request: HttpRequest, voice_id: str) -> Voice:
         raise PermissionDenied(exc.message) from None
 
 
-def _filtered(voices: QuerySet[Voice], user, filters: dict) -> QuerySet[Voice]:
-    if filters.get("q"):
-        voices = voices.filter(name__icontains=filters["q"])
-    if filters.get("language"):
-        voices = voices.filter(language__iexact=filters["language"])
-    if filters.get("status"):
-        voices = voices.filter(status=filters["status"])
-    kind = filters.get("type")
-    if kind == "mine":
-        voices = voices.filter(owner=user)
-    elif kind == "built-in":
-        voices = voices.filter(type=Voice.Type.BUILT_IN)
-    elif kind == "shared":
-        voices = voices.filter(~Q(owner=user), type=Voice.Type.CLONED)
-    return voices
-
-
 @login_required
 def voice_library(request: HttpRequest) -> HttpResponse:
     all_voices = selectors.voices_visible_to(request.user)
     form = VoiceFilterForm(request.GET)
     filters = form.cleaned_data if form.is_valid() else {}
     voices = (
-        _filtered(all_voices, request.user, filters)
+        selectors.voices_filtered(
+            request.user,
+            owner=filters.get("type") or None,  # the page's "type" menu: mine / built-in / shared
+            language=filters.get("language") or None,
+            status=filters.get("status") or None,
+            search=filters.get("q") or None,
+        )
         .select_related("owner")
         .order_by(
             # Own voices first, then built-in, then shared; newest first within each.
@@ -112,10 +103,10 @@ def voice_new(request: HttpRequest) -> HttpResponse:
             **{key: bool(value) for key, value in retry.training_options.items()},
         }
     config = {
-        "tiers": {tier: {"min": low, "max": high} for tier, (low, high) in TIER_SPEECH_LIMITS.items()},
+        "tiers": {tier: limits.TIER_SPEECH_SECONDS[tier].as_dict() for tier in limits.TIERS},
         "maxSamples": settings.STUDIO_MAX_SAMPLES,
         "maxUploadBytes": settings.STUDIO_MAX_UPLOAD_BYTES,
-        "emotions": list(EMOTIONS),
+        "emotions": list(limits.EMOTIONS),
         "cloneUrl": "/v1/voices/clone",
         "retry": _retry_config(retry) if retry else None,
     }
@@ -167,7 +158,7 @@ def _with_trim(sample: VoiceSample) -> VoiceSample:
 
 
 def _clone_job(voice: Voice) -> Job | None:
-    return voice.jobs.filter(kind=Job.Kind.CLONE).order_by("-created_at").first()
+    return selectors.voice_latest_job(voice, CLONE_JOB)
 
 
 @login_required
@@ -183,7 +174,7 @@ def voice_page(request: HttpRequest, voice_id: str) -> HttpResponse:
     if request.method == "POST" and form is not None and form.is_valid():
         changes = {field: form.cleaned_data[field] for field in form.changed_data}
         try:
-            services.voice_update(voice=voice, actor=request.user, **changes)
+            voice_update(voice=voice, actor=request.user, **changes)
         except InvalidInput as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
@@ -284,12 +275,12 @@ def _audit_rows(voice: Voice) -> list[dict]:
             "to": _state_label(event.to_state),
             "reason": event.reason,
         }
-        for event in voice_events(voice.id)[:AUDIT_ROWS]
+        for event in selectors.voice_events(voice.id)[:AUDIT_ROWS]
     ]
 
 
 def _consent_job(voice: Voice) -> Job | None:
-    return voice.jobs.filter(kind=Job.Kind.CONSENT).order_by("-created_at").first()
+    return selectors.voice_latest_job(voice, CONSENT_JOB)
 
 
 def _trust_context(voice: Voice, is_owner: bool) -> dict:
@@ -368,7 +359,7 @@ def voice_trust(request: HttpRequest, voice_id: str) -> HttpResponse:
 def voice_renew(request: HttpRequest, voice_id: str) -> HttpResponse:
     voice = _owned_voice(request, voice_id)
     try:
-        voice = moderation.voice_renew(voice=voice, actor=request.user)
+        voice = voice_renew_service(voice=voice, actor=request.user)
     except StudioError as exc:
         messages.error(request, exc.message)
     else:
@@ -383,9 +374,7 @@ def voice_renew(request: HttpRequest, voice_id: str) -> HttpResponse:
 def voice_consent_revoke(request: HttpRequest, voice_id: str) -> HttpResponse:
     voice = _owned_voice(request, voice_id)
     try:
-        consent_jobs.consent_revoke(
-            voice=voice, actor=request.user, reason=request.POST.get("reason", "").strip()
-        )
+        consent_revoke(voice=voice, actor=request.user, reason=request.POST.get("reason", "").strip())
     except StudioError as exc:
         messages.error(request, exc.message)
     else:
@@ -403,7 +392,7 @@ def voice_delete(request: HttpRequest, voice_id: str) -> HttpResponse:
     voice = _owned_voice(request, voice_id)
     if request.method == "POST":
         name = voice.name
-        services.voice_delete(voice=voice, actor=request.user)
+        voice_delete_service(voice=voice, actor=request.user)
         messages.success(request, f"The voice “{name}” and all its files were deleted.")
         return redirect("voice-library")
     return render(request, "voices/delete.html", {"section": "voices", "voice": voice})

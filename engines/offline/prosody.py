@@ -33,6 +33,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import limits
 from errors import InvalidInput
 
 from ..base import DEFAULT_SIMILARITY_BOOST
@@ -73,12 +74,6 @@ class RenderPlan:
     similarity: float  # strength of the voice-specific spectral conversion (the similarity boost)
 
 
-def _check(name: str, value: float, low: float, high: float) -> float:
-    if not isinstance(value, int | float) or math.isnan(value) or not low <= value <= high:
-        raise InvalidInput(f"{name} must be between {low:g} and {high:g}.", field=name)
-    return float(value)
-
-
 def _measured_or_styled(
     profile: VoiceProfile, emotion: str, style: EmotionStyle
 ) -> tuple[ProsodyStats, float]:
@@ -108,10 +103,10 @@ def plan_for(
 ) -> RenderPlan:
     if emotion not in EMOTION_STYLES:
         raise InvalidInput(f"emotion must be one of {', '.join(EMOTION_STYLES)}.", field="emotion")
-    speed = _check("speed", speed, 0.5, 2.0)
-    pitch = _check("pitch", pitch, -12.0, 12.0)
-    stability = _check("stability", stability, 0.0, 1.0)
-    similarity = _check("similarity_boost", similarity_boost, 0.0, 1.0)
+    speed = limits.SPEED.check(speed, field="speed")
+    pitch = limits.PITCH.check(pitch, field="pitch")
+    stability = limits.STABILITY.check(stability, field="stability")
+    similarity = limits.SIMILARITY_BOOST.check(similarity_boost, field="similarity_boost")
     style = EMOTION_STYLES[emotion]
     stats, tempo = _measured_or_styled(profile, emotion, style)
     time_scale = 1.0 / (speed * tempo)

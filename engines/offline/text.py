@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import limits
 from errors import InvalidInput
 
-MAX_CHARS = 5000
 LONG_PHRASE_CHARS = 180  # a sentence longer than this is cut at its commas
 
 # Pauses after a phrase, in seconds at speed 1 (scaled by 1/speed).
@@ -84,8 +84,10 @@ def validated_phrases(text: str, has_phonemes) -> list[Phrase]:
     """
     if not isinstance(text, str) or not text.strip():
         raise InvalidInput("Enter some text to speak.", field="text")
-    if len(text) > MAX_CHARS:
-        raise InvalidInput(f"Text is limited to {MAX_CHARS} characters (got {len(text)}).", field="text")
+    if len(text) > limits.TEXT_MAX_CHARS:
+        raise InvalidInput(
+            f"Text is limited to {limits.TEXT_MAX_CHARS} characters (got {len(text)}).", field="text"
+        )
     phrases = [p for p in split_phrases(text) if has_phonemes(p.text)]
     if not phrases:
         raise InvalidInput("The text contains nothing that can be spoken.", field="text")

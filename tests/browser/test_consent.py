@@ -33,7 +33,8 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from voices.models import VoiceSample
-from voices.services import voice_clone_succeeded, voice_create
+from voices.services.clone import voice_clone_succeeded
+from voices.services.voice import voice_create
 
 owner = get_user_model().objects.get(username="admin")
 audio = Path({sample!r}).read_bytes()
@@ -41,7 +42,7 @@ for name in ("Consent voice", "Impostor check"):
     voice = voice_create(owner=owner, name=name)
     sample = VoiceSample(voice=voice, original_name="reading.wav", format="wav", duration=15.0)
     sample.file.save("original.wav", ContentFile(audio), save=True)
-    voice_clone_succeeded(voice=voice, analysis={{}}, similarity_score=0.9, preview=audio, preview_format="wav")
+    voice_clone_succeeded(voice_id=voice.id, analysis={{}}, similarity_score=0.9, preview=audio, preview_format="wav")
     print(voice.id)
 """
 

@@ -1,4 +1,4 @@
-"""The speech page (the generate form → synthesis.speech.speech_request), history and deleting."""
+"""The speech page (the generate form → synthesis.services.speech_request), history and deleting."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from http import HTTPStatus
 import pytest
 from django.core.files.base import ContentFile
 
-from synthesis.models import Job, Speech
+from jobs.models import Job
+from synthesis.models import Speech
 from voices.models import Voice
 
 pytestmark = pytest.mark.django_db
@@ -65,7 +66,7 @@ def test_generating_creates_a_speech_job_with_the_chosen_settings(alice_client, 
 
     assert response.status_code == HTTPStatus.ACCEPTED
     job = Job.objects.get(pk=response.json()["job"]["id"], owner=user)
-    assert job.kind == Job.Kind.SPEECH and job.voice_id == BUILT_IN_ID
+    assert job.kind == "speech" and job.voice_id == BUILT_IN_ID
     assert {k: job.params[k] for k in ("text", "emotion", "speed", "pitch", "output_format", "sample_rate")} == {
         "text": "Good morning!", "emotion": "happy", "speed": 1.5, "pitch": 3.0, "output_format": "wav",
         "sample_rate": 22050,

@@ -8,7 +8,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from audio.codec import decode
-from synthesis.models import Job
+from jobs.models import Job
 from voices.models import Voice
 
 pytestmark = pytest.mark.django_db
@@ -22,16 +22,16 @@ def clone(api, wav: bytes, **fields):
 
 
 def test_a_clone_runs_every_step_and_makes_an_available_voice(api, speech_wav, eager_jobs, monkeypatch):
-    from synthesis import jobs
+    from jobs import runner
 
     steps = []
-    original = jobs.JobProgress._report
+    original = runner.JobProgress._report
 
     def spy(self, name, fraction, *, force):
         steps.append(name)
         return original(self, name, fraction, force=force)
 
-    monkeypatch.setattr(jobs.JobProgress, "_report", spy)
+    monkeypatch.setattr(runner.JobProgress, "_report", spy)
     response = clone(api, speech_wav(), normalize_volume="true")
     assert response.status_code == HTTPStatus.ACCEPTED
     voice = Voice.objects.get(pk=response.json()["id"])
@@ -55,7 +55,7 @@ def test_a_clone_runs_every_step_and_makes_an_available_voice(api, speech_wav, e
     assert preview.status_code == HTTPStatus.OK
     audio = decode(b"".join(preview.streaming_content), target_rate=None)
     assert audio.sample_rate == 44100 and audio.duration > 2
-    assert voice.jobs.get().status == Job.Status.SUCCEEDED
+    assert Job.objects.get(voice_id=voice.id).status == Job.Status.SUCCEEDED
 
 
 def test_a_failing_step_fails_the_voice_with_a_message_to_act_on(api, speech_wav, eager_jobs, monkeypatch):

@@ -31,9 +31,9 @@ def cloned_voice(user, make_voice, speech_wav):
 def _readable_codes(monkeypatch):
     """A fixed code without 9s or repeats: Whisper tiny hears espeak's "nine" as "I" and runs repeated
     digits together (a limit of the test voices, measured in the browser consent test)."""
-    from voices import consent_jobs
+    from voices.services import consent
 
-    monkeypatch.setattr(consent_jobs, "new_consent_code", lambda: "4718")
+    monkeypatch.setattr(consent, "new_consent_code", lambda: "4718")
 
 
 def spoken(phrase: str) -> str:

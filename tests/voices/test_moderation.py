@@ -6,7 +6,7 @@ import pytest
 
 from errors import Conflict, Forbidden, InvalidInput
 from voices.models import Voice, VoiceEvent
-from voices.moderation import voice_moderate
+from voices.services.moderation import voice_moderate
 
 pytestmark = pytest.mark.django_db
 

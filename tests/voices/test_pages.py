@@ -7,8 +7,8 @@ from http import HTTPStatus
 
 import pytest
 
-from synthesis.jobs import job_create
-from synthesis.models import Job
+from jobs.models import Job
+from jobs.services import job_create
 from tests.voices.pages_helpers import admin_change_url, sample_for
 from voices.models import Voice
 
@@ -186,7 +186,7 @@ def test_deleting_a_voice_asks_first_then_deletes(alice_client, user, make_voice
 
 def test_voice_being_cloned_shows_live_progress(alice_client, user, make_voice):
     voice = make_voice(user, "In progress")
-    job = job_create(kind=Job.Kind.CLONE, owner=user, voice=voice)
+    job = job_create(kind="clone", owner=user, voice_id=voice.id)
     Job.objects.filter(pk=job.pk).update(status="RUNNING", step="analyse", percent=42.0, eta_seconds=12.0)
     Voice.objects.filter(pk=voice.pk).update(status="PROCESSING")
 

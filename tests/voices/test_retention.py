@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from voices.models import Voice, VoiceEvent, VoiceSample
-from voices.moderation import voices_purge_expired
+from voices.services.moderation import voices_purge_expired
 
 pytestmark = pytest.mark.django_db
 

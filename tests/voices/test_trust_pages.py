@@ -12,13 +12,12 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from errors import Forbidden
-from synthesis.jobs import job_create
-from synthesis.models import Job
+from jobs.services import job_create
 from tests.voices.pages_helpers import admin_change_url
-from voices.consent_jobs import consent_record_result, consent_request
 from voices.models import Voice, VoiceConsent
-from voices.moderation import voice_moderate
-from voices.services import voice_assert_usable
+from voices.services.consent import consent_record_result, consent_request
+from voices.services.moderation import voice_moderate
+from voices.services.voice import voice_assert_usable
 
 pytestmark = pytest.mark.django_db
 
@@ -52,7 +51,8 @@ def checked_consent(voice, *, verified: bool, **request) -> VoiceConsent:
     reason = (
         "The recording says the consent phrase in the voice of the samples." if verified else VOICE_MISMATCH
     )
-    return consent_record_result(consent=consent, evidence=evidence, verified=verified, reason=reason)
+    VoiceConsent.objects.filter(pk=consent.pk).update(status="checking")  # as consent_submit leaves it
+    return consent_record_result(consent_id=consent.id, evidence=evidence, verified=verified, reason=reason)
 
 
 def consent_config(response) -> dict:
@@ -117,7 +117,7 @@ def test_a_running_consent_check_is_followed_after_a_reload(alice_client, user, 
     consent = consent_request(voice=available_voice)
     VoiceConsent.objects.filter(pk=consent.pk).update(status="checking")
     job = job_create(
-        kind=Job.Kind.CONSENT, owner=user, voice=available_voice, params={"consent_id": consent.id}
+        kind="consent", owner=user, voice_id=available_voice.id, params={"consent_id": consent.id}
     )
 
     response = alice_client.get(f"/voices/{available_voice.id}")

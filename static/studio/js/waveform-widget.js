@@ -1,4 +1,4 @@
-// Django admin: waveform players for WaveformAudioWidget (voices/widgets.py).
+// Django admin: waveform players for WaveformAudioWidget (studio/widgets.py).
 import WaveSurfer from "../../vendor/wavesurfer/wavesurfer.esm.js";
 
 function clock(seconds) {

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from voices.moderation import voices_purge_expired
+from voices.services.moderation import voices_purge_expired
 
 
 class Command(BaseCommand):

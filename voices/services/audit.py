@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
-
 from voices.models import Voice, VoiceEvent
 
 
@@ -29,7 +27,3 @@ def voice_event_record(
         to_state=str(to_state or ""),
         reason=reason,
     )
-
-
-def voice_events(voice_id: str) -> QuerySet[VoiceEvent]:
-    return VoiceEvent.objects.filter(voice_ref=voice_id).select_related("actor")

@@ -77,8 +77,8 @@ class Command(BaseCommand):
         parser.add_argument("--skip-migrate", action="store_true")
 
     def handle(self, *args, host: str, port: int, worker: bool | None, skip_migrate: bool, **options) -> None:
+        from jobs.services import jobs_requeue_stale
         from studio.services import admin_ensure
-        from synthesis.jobs import jobs_requeue_stale
 
         if worker is None:
             worker = settings.CELERY_BROKER_URL == "memory://"

@@ -1,4 +1,4 @@
-"""Websockets for live progress: ``ws/jobs/<id>/`` and ``ws/voices/<id>/``.
+"""Websockets for live progress: ``ws/jobs/<id>/`` (the voices app adds ``ws/voices/<id>/``).
 
 Only the owner may connect. On connect the client gets a snapshot of the row (so a late subscriber
 or a reloaded page sees the current state), then live events, then a final event.
@@ -11,9 +11,8 @@ from typing import Any
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from synthesis.jobs import job_group, job_payload, voice_group
-from synthesis.models import Job
-from voices.models import Voice
+from jobs.events import job_group, job_payload
+from jobs.models import Job
 
 # Close codes (4000-4999 are the application's): the browser shows why the socket closed.
 CLOSE_UNAUTHENTICATED = 4401
@@ -54,33 +53,3 @@ class JobConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json(
             {"event": message["event"], "job": message["job"], "sent_at": message.get("sent_at")}
         )
-
-
-class VoiceConsumer(JobConsumer):
-    """Events of every job that works on one voice, after a snapshot of the voice."""
-
-    async def connect(self) -> None:
-        user = self.scope.get("user")
-        if user is None or not user.is_authenticated:
-            await self.close(code=CLOSE_UNAUTHENTICATED)
-            return
-        voice_id = self.scope["url_route"]["kwargs"]["voice_id"]
-        self.group = voice_group(voice_id)  # joined before the snapshot, as in JobConsumer
-        await self.channel_layer.group_add(self.group, self.channel_name)
-        snapshot = await self._voice_snapshot(voice_id, user)
-        if snapshot is None:
-            await self.channel_layer.group_discard(self.group, self.channel_name)
-            await self.close(code=CLOSE_NOT_FOUND)
-            return
-        await self.accept()
-        await self.send_json({"event": "snapshot", **snapshot})
-
-    @database_sync_to_async
-    def _voice_snapshot(self, voice_id: str, user: Any) -> dict | None:
-        from voices.serializers import VoiceSerializer
-
-        voice = Voice.objects.filter(pk=voice_id, owner=user).first()
-        if voice is None:
-            return None
-        job = voice.jobs.order_by("-created_at").first()
-        return {"voice": VoiceSerializer(voice).data, "job": job_payload(job) if job else None}

@@ -1,21 +1,21 @@
-"""State changes of voices. The API, the HTML views, the admin and the worker all call these."""
+"""Creating, editing and deleting voices, and the one gate every speech request passes."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
+import limits
 from errors import Conflict, Forbidden, InvalidInput
-from synthesis.models import Job
-from voices.audit import voice_event_record
+from jobs.services import jobs_delete_for_voice
 from voices.files import storage_delete_tree, voice_prefix
-from voices.ingest import CheckedSample
-from voices.models import Voice, VoiceSample
+from voices.models import Voice
+from voices.services.audit import voice_event_record
 
 EDITABLE_FIELDS = (
     "name",
@@ -29,44 +29,65 @@ EDITABLE_FIELDS = (
     "age",
     "avatar_url",
 )
-MAX_METADATA_BYTES = 16 * 1024
+# JSON nesting a metadata object may have: enough for any real use, and no page or admin recursion
+# limit is ever near it.
+METADATA_MAX_DEPTH = 8
 
 
-def _clean_fields(changes: dict[str, Any]) -> dict[str, Any]:
+def voice_fields_clean(changes: dict[str, Any]) -> dict[str, Any]:
     """Validate the editable fields that are present; raise InvalidInput naming the field."""
     cleaned = dict(changes)
     if "name" in cleaned:
-        name = str(cleaned["name"] or "").strip()
-        if not 1 <= len(name) <= 100:
-            raise InvalidInput("The name must be 1 to 100 characters long.", field="name")
+        name = " ".join(str(cleaned["name"] or "").split())
+        if not 1 <= len(name) <= limits.NAME_MAX_CHARS:
+            raise InvalidInput(
+                f"The name must be 1 to {limits.NAME_MAX_CHARS} characters long.", field="name"
+            )
         cleaned["name"] = name
     if "description" in cleaned:
         cleaned["description"] = str(cleaned["description"] or "").strip()
-        if len(cleaned["description"]) > 1000:
-            raise InvalidInput("The description must be at most 1000 characters long.", field="description")
+        if len(cleaned["description"]) > limits.DESCRIPTION_MAX_CHARS:
+            raise InvalidInput(
+                f"The description must be at most {limits.DESCRIPTION_MAX_CHARS} characters long.",
+                field="description",
+            )
     if "visibility" in cleaned:
         visibility = str(cleaned["visibility"] or "").upper()
         if visibility not in Voice.Visibility.values:
             raise InvalidInput("visibility must be PUBLIC or PRIVATE.", field="visibility")
         cleaned["visibility"] = visibility
     if "metadata" in cleaned:
-        metadata = cleaned["metadata"]
-        if metadata is None:
-            metadata = {}
-        if not isinstance(metadata, dict):
-            raise InvalidInput("metadata must be a JSON object.", field="metadata")
-        import json
-
-        if len(json.dumps(metadata)) > MAX_METADATA_BYTES:
-            raise InvalidInput("metadata must be at most 16 KB of JSON.", field="metadata")
+        cleaned["metadata"] = _metadata_clean(cleaned["metadata"])
     for list_field in ("languages", "dialects"):
         if list_field in cleaned:
             values = cleaned[list_field] or []
             if not isinstance(values, list) or not all(
-                isinstance(v, str) and 0 < len(v) <= 32 for v in values
+                isinstance(v, str) and 0 < len(v) <= limits.LIST_ITEM_MAX_CHARS for v in values
             ):
                 raise InvalidInput(f"{list_field} must be a list of short strings.", field=list_field)
     return cleaned
+
+
+def _metadata_clean(metadata: Any) -> dict:
+    if metadata is None:
+        return {}
+    if not isinstance(metadata, dict):
+        raise InvalidInput("metadata must be a JSON object.", field="metadata")
+    if _depth(metadata) > METADATA_MAX_DEPTH:
+        raise InvalidInput(f"metadata may nest at most {METADATA_MAX_DEPTH} levels deep.", field="metadata")
+    if len(json.dumps(metadata)) > limits.METADATA_MAX_BYTES:
+        raise InvalidInput(
+            f"metadata must be at most {limits.METADATA_MAX_BYTES // 1024} KB of JSON.", field="metadata"
+        )
+    return metadata
+
+
+def _depth(value: Any, level: int = 1) -> int:
+    """Nesting depth of a JSON value, without recursing past the limit."""
+    if level > METADATA_MAX_DEPTH or not isinstance(value, dict | list):
+        return level
+    children = value.values() if isinstance(value, dict) else value
+    return max((_depth(child, level + 1) for child in children), default=level)
 
 
 @transaction.atomic
@@ -74,7 +95,9 @@ def voice_create(*, owner: Any, name: str, type: str = Voice.Type.CLONED, **fiel
     unknown = set(fields) - set(EDITABLE_FIELDS) - {"engine", "tier", "training_options", "status", "license"}
     if unknown:
         raise InvalidInput(f"Unknown voice field(s): {', '.join(sorted(unknown))}.", field=sorted(unknown)[0])
-    cleaned = _clean_fields({"name": name, **fields})
+    cleaned = voice_fields_clean({"name": name, **fields})
+    if "tier" in cleaned:
+        limits.choice(cleaned["tier"], limits.TIERS, field="tier")
     if type == Voice.Type.BUILT_IN and owner is not None:
         raise InvalidInput("Built-in voices have no owner.", field="owner")
     if type == Voice.Type.CLONED and owner is None:
@@ -103,7 +126,9 @@ def voice_update(*, voice: Voice, actor: Any = None, **changes: Any) -> Voice:
     if unknown:
         field = sorted(unknown)[0]
         raise InvalidInput(f"{field} cannot be changed; editable: {', '.join(EDITABLE_FIELDS)}.", field=field)
-    cleaned = _clean_fields(changes)
+    cleaned = voice_fields_clean(changes)
+    # The row as it is now, locked: a moderation decided since the page was loaded must not be undone.
+    voice = Voice.objects.select_for_update().get(pk=voice.pk)
     old_visibility = voice.visibility
     for field, value in cleaned.items():
         setattr(voice, field, value)
@@ -132,94 +157,21 @@ def voice_delete(*, voice: Voice, actor: Any = None, reason: str = "") -> None:
     """Delete the voice, its samples, jobs and every stored file (after the rows are gone)."""
     voice_id = voice.id
     with transaction.atomic():
+        voice = Voice.objects.select_for_update().filter(pk=voice_id).first()
+        if voice is None:
+            return  # deleted meanwhile (twice-clicked, or the purge got there first)
         voice_event_record(voice=voice, action="deleted", actor=actor, from_state=voice.status, reason=reason)
+        jobs_delete_for_voice(voice_id)
         voice.delete()
         # Files go once the rows are committed: a rolled-back delete must not lose the audio.
         transaction.on_commit(lambda: storage_delete_tree(voice_prefix(voice_id)))
 
 
-@transaction.atomic
-def voice_clone_start(
-    *, owner: Any, checked_samples: list[CheckedSample], name: str, engine: str | None = None, **fields: Any
-) -> tuple[Voice, Job]:
-    """Create a PENDING cloned voice with its samples and enqueue the cloning job.
-
-    The samples were decoded and measured already (``voices.ingest.check_samples``), so what is
-    stored here is known to be usable. Files written before a failure are removed again.
-    """
-    from engines import get_engine
-    from synthesis.jobs import job_create
-
-    engine_name = engine or settings.STUDIO_DEFAULT_ENGINE
-    voice = voice_create(owner=owner, name=name, engine=engine_name, **fields)
-    queue = get_engine(engine_name).queue
-    stored: list[VoiceSample] = []
-    try:
-        for checked in checked_samples:
-            incoming = checked.incoming
-            sample = VoiceSample(
-                voice=voice,
-                original_name=incoming.original_name[:255],
-                format=checked.format,
-                duration=checked.duration,
-                speech_duration=checked.speech_duration,
-                transcript=incoming.transcript.strip(),
-                language=incoming.language or voice.language,
-                emotion=incoming.emotion,
-                trim_start=incoming.trim_start,
-                trim_end=incoming.trim_end,
-            )
-            sample.file.save(f"original.{checked.format}", ContentFile(incoming.data), save=False)
-            stored.append(sample)
-            sample.save()
-        job = job_create(kind=Job.Kind.CLONE, owner=owner, voice=voice, queue=queue)
-    except BaseException:
-        # The rows roll back with the transaction; the files would not.
-        for sample in stored:
-            sample.file.delete(save=False)
-        raise
-    return voice, job
-
-
-def _set_status(voice: Voice, status: str, reason: str = "") -> None:
-    voice_event_record(voice=voice, action="status", from_state=voice.status, to_state=status, reason=reason)
-    voice.status = status
-
-
-def voice_clone_processing(*, voice: Voice) -> Voice:
-    _set_status(voice, Voice.Status.PROCESSING)
-    voice.error = ""
-    voice.save(update_fields=["status", "error", "updated_at"])
-    return voice
-
-
-def voice_clone_succeeded(
-    *, voice: Voice, analysis: dict, similarity_score: float, preview: bytes, preview_format: str
-) -> Voice:
-    if voice.preview:
-        voice.preview.delete(save=False)
-    voice.preview.save(f"preview.{preview_format}", ContentFile(preview), save=False)
-    _set_status(voice, Voice.Status.AVAILABLE)
-    voice.analysis = analysis
-    voice.similarity_score = similarity_score
-    voice.error = ""
-    voice.progress_step, voice.progress_percent, voice.progress_eta_seconds = "done", 100.0, 0.0
-    voice.save()
-    return voice
-
-
-def voice_clone_failed(*, voice: Voice, error: str) -> Voice:
-    _set_status(voice, Voice.Status.FAILED, reason=error)
-    voice.error = error
-    voice.save(update_fields=["status", "error", "updated_at"])
-    return voice
-
-
 def voice_assert_usable(*, voice: Voice, user: Any) -> None:
     """Raise unless ``user`` may generate speech with ``voice`` right now.
 
-    The one gate for speech: the API, the pages and the worker (again, just before rendering) call it,
-    so a revoked consent or a suspension stops a voice at once.
+    The one gate for speech: the API, the pages and the worker (again, before every clip, on a fresh
+    row) call it, so a revoked consent or a suspension stops a voice at once.
     """
     if voice.status != Voice.Status.AVAILABLE:
         detail = {

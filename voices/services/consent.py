@@ -1,28 +1,30 @@
 """Consent: the speaker says a server-made phrase; the worker checks the words and the voice.
 
 ``consent_request`` makes the phrase (with a fresh one-time code), ``consent_submit`` stores the
-recording and enqueues the check, ``consent_verify_run`` (the job) decides with the evidence, and
-``consent_revoke`` stops the voice at once. The pure checks live in ``audio.consent``.
+recording and enqueues the check, the worker (``voices.verification``) decides and calls
+``consent_record_result``, and ``consent_revoke`` stops the voice at once. The pure checks live in
+``audio.consent``.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
-from audio.consent import consent_phrase, new_consent_code, verify_consent
+import limits
+from audio.consent import consent_phrase, new_consent_code
 from errors import Conflict, InvalidInput
-from synthesis.jobs import JobProgress, job_create
-from synthesis.models import Job
-from voices.audit import voice_event_record
+from jobs.models import Job
+from jobs.services import job_create
 from voices.models import Voice, VoiceConsent
+from voices.services.audit import voice_event_record
 
-CHECK_RATE = 16000
+CONSENT_JOB = "consent"
+CHECK_RATE = 16000  # the consent clip is checked at the speech models' rate
 
 
 def _default_speaker_name(voice: Voice) -> str:
@@ -39,8 +41,11 @@ def consent_request(
     if voice.is_built_in:
         raise Conflict("Built-in voices need no consent.")
     name = (speaker_name or "").strip() or _default_speaker_name(voice)
-    if not 1 <= len(name) <= 100:
-        raise InvalidInput("speaker_name must be 1 to 100 characters long.", field="speaker_name")
+    if not 1 <= len(name) <= limits.SPEAKER_NAME_MAX_CHARS:
+        raise InvalidInput(
+            f"speaker_name must be 1 to {limits.SPEAKER_NAME_MAX_CHARS} characters long.",
+            field="speaker_name",
+        )
     license = license or Voice.License.PERSONAL
     if license not in Voice.License.values:
         raise InvalidInput("license must be personal or commercial.", field="license")
@@ -72,69 +77,29 @@ def consent_submit(
     decoded = decode(data, content_type=content_type, target_rate=CHECK_RATE, max_seconds=120)
     consent.file.save(f"consent.{decoded.format}", ContentFile(data), save=False)
     consent.status = VoiceConsent.Status.CHECKING
-    consent.save()
-    _set_verification(voice, Voice.Verification.PENDING, actor=owner, reason="consent recording submitted")
-    return job_create(kind=Job.Kind.CONSENT, owner=owner, voice=voice, params={"consent_id": consent.id})
-
-
-def consent_verify_run(job: Job, progress: JobProgress) -> dict:
-    from audio.codec import decode
-
-    progress.set_steps([("transcribe", 2), ("compare voices", 1)])
-    consent = VoiceConsent.objects.select_related("voice").get(pk=job.params["consent_id"])
-    voice = consent.voice
-    progress.step("transcribe")
-    with consent.file.open("rb") as handle:
-        clip = decode(handle.read(), target_rate=CHECK_RATE).samples
-    references = _sample_embeddings(voice)
-    progress.step("compare voices")
-    evidence = verify_consent(
-        clip,
-        CHECK_RATE,
-        phrase=consent.phrase,
-        code=consent.code,
-        reference_embeddings=references,
-        language="en",
-        max_wer=settings.STUDIO_CONSENT_MAX_WER,
-        min_similarity=settings.STUDIO_CONSENT_MIN_SIMILARITY,
-    )
-    consent_record_result(
-        consent=consent, evidence=evidence.as_dict(), verified=evidence.verified, reason=evidence.reason
-    )
-    return {
-        "consent_id": consent.id,
-        "decision": evidence.as_dict().get("decision"),
-        "reason": evidence.reason,
-    }
-
-
-def _sample_embeddings(voice: Voice) -> list[np.ndarray]:
-    from audio.codec import decode
-    from audio.embedding import speaker_embedding
-
-    embeddings = []
-    for sample in voice.samples.all():
-        with sample.file.open("rb") as handle:
-            audio = decode(handle.read(), target_rate=CHECK_RATE).samples
-        embeddings.append(speaker_embedding(audio, CHECK_RATE))
-    return embeddings
+    consent.save(update_fields=["file", "status"])
+    _set_verification(voice.id, Voice.Verification.PENDING, actor=owner, reason="consent recording submitted")
+    return job_create(kind=CONSENT_JOB, owner=owner, voice_id=voice.id, params={"consent_id": consent.id})
 
 
 @transaction.atomic
 def consent_record_result(
-    *, consent: VoiceConsent, evidence: dict, verified: bool, reason: str
-) -> VoiceConsent:
+    *, consent_id: str, evidence: dict, verified: bool, reason: str
+) -> VoiceConsent | None:
+    """The worker's verdict. Nothing happens when the check no longer matters: the consent was revoked
+    (or replaced) while it was checked, or the voice was deleted."""
+    consent = VoiceConsent.objects.select_for_update().filter(pk=consent_id).first()
+    if consent is None or consent.status != VoiceConsent.Status.CHECKING:
+        return None
     consent.status = VoiceConsent.Status.VERIFIED if verified else VoiceConsent.Status.FAILED
     consent.evidence = evidence
     consent.reason = reason
     consent.checked_at = timezone.now()
-    consent.save()
-    voice = Voice.objects.select_for_update().get(pk=consent.voice_id)
+    consent.save(update_fields=["status", "evidence", "reason", "checked_at"])
     if verified:
-        voice.license = consent.license
-        voice.save(update_fields=["license", "updated_at"])
+        Voice.objects.filter(pk=consent.voice_id).update(license=consent.license, updated_at=timezone.now())
     _set_verification(
-        voice,
+        consent.voice_id,
         Voice.Verification.VERIFIED if verified else Voice.Verification.FAILED,
         reason=reason or f"consent verified ({consent.license} licence)",
     )
@@ -143,19 +108,20 @@ def consent_record_result(
 
 @transaction.atomic
 def consent_revoke(*, voice: Voice, actor: Any, reason: str = "") -> Voice:
+    """Stop the voice at once. A recording still being checked is revoked too: its verdict is ignored."""
     now = timezone.now()
-    voice.consents.filter(status=VoiceConsent.Status.VERIFIED).update(
+    voice.consents.filter(status__in=[VoiceConsent.Status.VERIFIED, VoiceConsent.Status.CHECKING]).update(
         status=VoiceConsent.Status.REVOKED, revoked_at=now
     )
-    _set_verification(
-        voice, Voice.Verification.REVOKED, actor=actor, reason=reason or "consent revoked by the owner"
+    return _set_verification(
+        voice.id, Voice.Verification.REVOKED, actor=actor, reason=reason or "consent revoked by the owner"
     )
-    return voice
 
 
-def _set_verification(voice: Voice, state: str, *, actor: Any = None, reason: str = "") -> None:
+def _set_verification(voice_id: str, state: str, *, actor: Any = None, reason: str = "") -> Voice:
+    voice = Voice.objects.select_for_update().get(pk=voice_id)
     if voice.verification == state:
-        return
+        return voice
     voice_event_record(
         voice=voice,
         action="verification",
@@ -166,3 +132,4 @@ def _set_verification(voice: Voice, state: str, *, actor: Any = None, reason: st
     )
     voice.verification = state
     voice.save(update_fields=["verification", "updated_at"])
+    return voice

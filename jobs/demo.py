@@ -10,9 +10,10 @@ import time
 
 import numpy as np
 
-from synthesis.jobs import JobProgress
-from synthesis.models import Job
+from jobs.models import Job
+from jobs.runner import JobProgress
 
+DEMO_JOB = "demo"
 DEMO_RATE = 16000
 
 

@@ -11,9 +11,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from errors import Conflict, Forbidden, InvalidInput
-from voices.audit import voice_event_record
 from voices.models import Voice
-from voices.services import voice_delete
+from voices.services.audit import voice_event_record
+from voices.services.voice import voice_delete
 
 # action -> (states it may start from, state it leads to)
 MODERATION_ACTIONS: dict[str, tuple[tuple[str, ...], str]] = {
@@ -31,6 +31,7 @@ def voice_moderate(*, voice: Voice, actor: Any, action: str, reason: str = "") -
     if action not in MODERATION_ACTIONS:
         raise InvalidInput(f"action must be one of {', '.join(MODERATION_ACTIONS)}.", field="action")
     allowed_from, target = MODERATION_ACTIONS[action]
+    voice = Voice.objects.select_for_update().get(pk=voice.pk)  # decide on the row as it is now
     if voice.is_built_in:
         raise Conflict("Built-in voices are not moderated.")
     if voice.moderation not in allowed_from:
@@ -58,6 +59,7 @@ def voice_renew(*, voice: Voice, actor: Any = None) -> Voice:
     """Keep the voice for another retention period, counted from now."""
     if voice.is_built_in:
         raise Conflict("Built-in voices do not expire.")
+    voice = Voice.objects.select_for_update().get(pk=voice.pk)
     old = voice.expires_at
     voice.expires_at = timezone.now() + timedelta(days=settings.STUDIO_RETENTION_DAYS)
     voice.save(update_fields=["expires_at", "updated_at"])

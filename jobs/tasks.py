@@ -4,12 +4,13 @@ from celery import shared_task
 from celery.signals import worker_ready
 from django.conf import settings
 
-from synthesis import jobs
+from jobs.runner import job_run
+from jobs.services import jobs_requeue_stale
 
 
-@shared_task(name="synthesis.run_job", acks_late=True, ignore_result=True)
+@shared_task(name="jobs.run_job", acks_late=True, ignore_result=True)
 def run_job(job_id: str) -> None:
-    jobs.job_run(job_id)
+    job_run(job_id)
 
 
 @worker_ready.connect
@@ -19,4 +20,4 @@ def requeue_abandoned_jobs(**kwargs: Any) -> None:
     The embedded studio does its own sweep before its worker starts, so it is skipped there.
     """
     if settings.CELERY_BROKER_URL != "memory://":
-        jobs.jobs_requeue_stale()
+        jobs_requeue_stale()

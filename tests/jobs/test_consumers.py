@@ -4,9 +4,9 @@ import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 
+from jobs import runner
+from jobs.models import Job
 from studio.asgi import application
-from synthesis import jobs
-from synthesis.models import Job
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 
@@ -23,7 +23,7 @@ def connect(path: str, key: str | None) -> WebsocketCommunicator:
 async def test_owner_receives_snapshot_progress_and_final_event(user, api_key_for):
     key = await database_sync_to_async(api_key_for)(user)
     job = await database_sync_to_async(Job.objects.create)(
-        kind=Job.Kind.DEMO, owner=user, params={"seconds": 0.4, "chunks": 4}
+        kind="demo", owner=user, params={"seconds": 0.4, "chunks": 4}
     )
     communicator = connect(f"/ws/jobs/{job.id}/", key)
     connected, _ = await communicator.connect()
@@ -31,7 +31,7 @@ async def test_owner_receives_snapshot_progress_and_final_event(user, api_key_fo
     snapshot = await communicator.receive_json_from()
     assert snapshot["event"] == "snapshot" and snapshot["job"]["status"] == "QUEUED"
 
-    await database_sync_to_async(jobs.job_run)(job.id)
+    await database_sync_to_async(runner.job_run)(job.id)
     events = []
     while not events or events[-1]["event"] != "final":
         events.append(await communicator.receive_json_from(timeout=60))
@@ -44,8 +44,8 @@ async def test_owner_receives_snapshot_progress_and_final_event(user, api_key_fo
 
 async def test_a_late_subscriber_gets_the_final_state_at_once(user, api_key_for):
     key = await database_sync_to_async(api_key_for)(user)
-    job = await database_sync_to_async(Job.objects.create)(kind=Job.Kind.DEMO, owner=user)
-    await database_sync_to_async(jobs.job_run)(job.id)
+    job = await database_sync_to_async(Job.objects.create)(kind="demo", owner=user)
+    await database_sync_to_async(runner.job_run)(job.id)
     communicator = connect(f"/ws/jobs/{job.id}/", key)
     assert (await communicator.connect())[0]
     assert (await communicator.receive_json_from())["event"] == "snapshot"
@@ -56,21 +56,21 @@ async def test_a_late_subscriber_gets_the_final_state_at_once(user, api_key_for)
 
 async def test_another_user_is_refused(user, other_user, api_key_for):
     key = await database_sync_to_async(api_key_for)(other_user)
-    job = await database_sync_to_async(Job.objects.create)(kind=Job.Kind.DEMO, owner=user)
+    job = await database_sync_to_async(Job.objects.create)(kind="demo", owner=user)
     communicator = connect(f"/ws/jobs/{job.id}/", key)
     connected, code = await communicator.connect()
     assert not connected and code == 4404
 
 
 async def test_an_anonymous_connection_is_refused(user):
-    job = await database_sync_to_async(Job.objects.create)(kind=Job.Kind.DEMO, owner=user)
+    job = await database_sync_to_async(Job.objects.create)(kind="demo", owner=user)
     connected, code = await connect(f"/ws/jobs/{job.id}/", None).connect()
     assert not connected and code == 4401
 
 
 async def test_a_connection_without_origin_is_refused(user, api_key_for):
     key = await database_sync_to_async(api_key_for)(user)
-    job = await database_sync_to_async(Job.objects.create)(kind=Job.Kind.DEMO, owner=user)
+    job = await database_sync_to_async(Job.objects.create)(kind="demo", owner=user)
     communicator = WebsocketCommunicator(
         application, f"/ws/jobs/{job.id}/", headers=[(b"authorization", f"Bearer {key}".encode())]
     )

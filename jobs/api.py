@@ -10,9 +10,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from errors import NotFound
-from synthesis.jobs import job_create, job_payload
-from synthesis.models import Job
+from jobs.demo import DEMO_JOB
+from jobs.events import job_payload
+from jobs.selectors import job_get
+from jobs.services import job_create
 
 JobSchema = inline_serializer(
     "Job",
@@ -36,13 +37,6 @@ class DemoJobSerializer(serializers.Serializer):
     pace = serializers.FloatField(min_value=0, max_value=2, default=0.0)
 
 
-def job_get(user, job_id: str) -> Job:
-    job = Job.objects.filter(pk=job_id, owner=user).first()
-    if job is None:
-        raise NotFound(f"No job {job_id!r} exists, or it is not yours.", field="job_id")
-    return job
-
-
 class JobDetailView(APIView):
     @extend_schema(responses=JobSchema)
     def get(self, request: Request, job_id: str) -> Response:
@@ -54,7 +48,7 @@ class DemoJobView(APIView):
     def post(self, request: Request) -> Response:
         body = DemoJobSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        job = job_create(kind=Job.Kind.DEMO, owner=request.user, params=body.validated_data)
+        job = job_create(kind=DEMO_JOB, owner=request.user, params=body.validated_data)
         return Response(
             job_payload(job), status=HTTPStatus.ACCEPTED, headers={"Location": f"/v1/jobs/{job.id}"}
         )

@@ -15,26 +15,11 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.http import HttpRequest, HttpResponse
-from rest_framework.negotiation import DefaultContentNegotiation
 
-from synthesis.models import Job
+from jobs.models import Job
+from jobs.selectors import job_status
 
 POLL_SECONDS = 0.05
-
-
-class AudioOrJsonNegotiation(DefaultContentNegotiation):
-    """For endpoints that answer with audio bytes when asked (``Accept: audio/*``): DRF has no audio
-    renderer, so an audio Accept must not make it refuse the request; errors still render as JSON."""
-
-    def select_renderer(self, request, renderers, format_suffix=None):
-        accept = request.META.get("HTTP_ACCEPT", "")
-        if "audio/" in accept:
-            return renderers[0], renderers[0].media_type
-        return super().select_renderer(request, renderers, format_suffix)
-
-
-def job_status(job_id: str) -> str | None:
-    return Job.objects.filter(pk=job_id).values_list("status", flat=True).first()
 
 
 async def job_wait(job_id: str, timeout: float) -> bool:

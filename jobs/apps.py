@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+
+
+class JobsConfig(AppConfig):
+    name = "jobs"
+    verbose_name = "Background jobs"
+
+    def ready(self) -> None:
+        from jobs.demo import DEMO_JOB
+        from jobs.kinds import JobKind, job_kind_register
+
+        job_kind_register(JobKind(DEMO_JOB, handler="jobs.demo:demo_run"))

@@ -1,0 +1,110 @@
+"""Every limit a user can hit, defined once.
+
+Services and engines check against these; serializers, forms and admin fields take their bounds from
+here; the pages get them as JSON (``studio.context.studio_limits``, read by static/studio/js/limits.js).
+Django-free, like ``errors``: the engines below the web layer use them too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from errors import InvalidInput
+
+
+@dataclass(frozen=True)
+class Range:
+    """A closed interval of allowed values, with the sentence that names it."""
+
+    low: float
+    high: float
+    unit: str = ""
+
+    def __contains__(self, value: float) -> bool:
+        return self.low <= value <= self.high
+
+    def describe(self) -> str:
+        low, high = _number(self.low), _number(self.high)
+        if self.low < 0 < self.high:
+            high = f"+{high}"
+        return f"between {low} and {high}{' ' + self.unit if self.unit else ''}"
+
+    def check(self, value: float, *, field: str) -> float:
+        """``value`` as a float, or InvalidInput naming ``field`` and the range."""
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise InvalidInput(f"{field} must be a number {self.describe()}.", field=field) from None
+        if number != number or number not in self:  # NaN fails too
+            raise InvalidInput(f"{field} must be {self.describe()}.", field=field)
+        return number
+
+    def as_dict(self) -> dict[str, float]:
+        return {"min": self.low, "max": self.high}
+
+
+def _number(value: float) -> str:
+    return f"{value:g}"
+
+
+# --- Speech -----------------------------------------------------------------------------------------
+TEXT_MAX_CHARS = 5000  # per generation (the vendors' common limit)
+BATCH_MAX_TEXTS = 100
+BATCH_FILENAME_MAX_CHARS = 80
+SPEED = Range(0.5, 2.0)  # × the voice's natural rate
+PITCH = Range(-12.0, 12.0, "semitones")
+STABILITY = Range(0.0, 1.0)
+SIMILARITY_BOOST = Range(0.0, 1.0)
+DEFAULT_STABILITY = 0.5
+# Likeness to the reference against clear words. bench/offline_engine.py, two runs on six voices
+# (similarity score / WER): 1.0 gives 0.89 / 6.1-6.5 %, 0.8 gives 0.88 / 2.0-2.6 %, 0.6 gives 0.83 / 2 %.
+DEFAULT_SIMILARITY_BOOST = 0.8
+EMOTIONS = ("neutral", "happy", "sad", "angry", "excited", "calm")
+OUTPUT_FORMATS = ("mp3", "wav", "flac", "ogg")
+OUTPUT_RATES = (22050, 44100, 48000)
+DEFAULT_OUTPUT_FORMAT = "mp3"
+DEFAULT_OUTPUT_RATE = 44100
+
+# --- Voices -----------------------------------------------------------------------------------------
+NAME_MAX_CHARS = 100
+DESCRIPTION_MAX_CHARS = 1000
+SPEAKER_NAME_MAX_CHARS = 100
+LIST_ITEM_MAX_CHARS = 32  # one language or dialect code
+METADATA_MAX_BYTES = 16 * 1024
+TIERS = ("instant", "standard", "premium", "professional")
+# Seconds of detected speech each tier needs and accepts (all samples together).
+TIER_SPEECH_SECONDS: dict[str, Range] = {
+    "instant": Range(10.0, 300.0, "s"),
+    "standard": Range(60.0, 900.0, "s"),
+    "premium": Range(300.0, 1800.0, "s"),
+    "professional": Range(900.0, 4 * 3600.0, "s"),
+}
+TRIM_MIN_SECONDS = 0.5  # a trimmed region shorter than this is a slip of the mouse
+
+
+def choice(value: str, allowed: tuple[str, ...], *, field: str) -> str:
+    """``value`` if it is one of ``allowed``, else InvalidInput naming them."""
+    if value not in allowed:
+        raise InvalidInput(f"{field} must be one of {', '.join(map(str, allowed))}.", field=field)
+    return value
+
+
+def as_dict() -> dict[str, object]:
+    """The limits the pages need, as JSON-ready values."""
+    return {
+        "textMaxChars": TEXT_MAX_CHARS,
+        "batchMaxTexts": BATCH_MAX_TEXTS,
+        "speed": SPEED.as_dict(),
+        "pitch": PITCH.as_dict(),
+        "stability": STABILITY.as_dict(),
+        "similarityBoost": SIMILARITY_BOOST.as_dict(),
+        "defaultStability": DEFAULT_STABILITY,
+        "defaultSimilarityBoost": DEFAULT_SIMILARITY_BOOST,
+        "emotions": list(EMOTIONS),
+        "outputFormats": list(OUTPUT_FORMATS),
+        "outputRates": list(OUTPUT_RATES),
+        "nameMaxChars": NAME_MAX_CHARS,
+        "descriptionMaxChars": DESCRIPTION_MAX_CHARS,
+        "tiers": {tier: TIER_SPEECH_SECONDS[tier].as_dict() for tier in TIERS},
+        "trimMinSeconds": TRIM_MIN_SECONDS,
+    }
