@@ -192,6 +192,10 @@ class Studio:
         for process in self.processes:
             process.kill()
 
+    def output(self) -> str:
+        """Every process's log, one after the other (for failure messages)."""
+        return "\n".join(f"[{process.name}]\n{process.output()}" for process in self.processes)
+
     def stop(self, *, timeout: float = 30.0) -> dict[str, int]:
         """SIGTERM every process (web first); their exit codes by name."""
         return {process.name: process.stop(timeout=timeout) for process in self.processes}
@@ -301,17 +305,29 @@ class JobEvent:
 async def job_watch(studio: Studio, key: str, job_id: str, *, timeout: float = 180.0) -> list[JobEvent]:
     """Every message of ``/ws/jobs/<id>/`` until the final event (or until the server closes)."""
     events: list[JobEvent] = []
-    async with asyncio.timeout(timeout):
-        async with connect(
-            f"ws://127.0.0.1:{studio.port}/ws/jobs/{job_id}/",
-            additional_headers={"Authorization": f"Bearer {key}"},
-            origin=Origin(studio.base_url),  # AllowedHostsOriginValidator refuses sockets without one
-            proxy=None,
-        ) as websocket:
-            async for raw in websocket:
-                received_at = time.time()
-                message = json.loads(raw)
-                events.append(JobEvent(message["event"], message["job"], message.get("sent_at"), received_at))
-                if message["event"] == "final":
-                    break
+    try:
+        await asyncio.wait_for(_job_events(studio, key, job_id, events), timeout)
+    except TimeoutError:
+        seen = [
+            (event.event, event.job.get("status"), event.job.get("step"), event.job.get("percent"))
+            for event in events
+        ]
+        raise TimeoutError(
+            f"no final event for {job_id} within {timeout:.0f} s; received {seen}\n--- server log ---\n{studio.output()}"
+        ) from None
     return events
+
+
+async def _job_events(studio: Studio, key: str, job_id: str, events: list[JobEvent]) -> None:
+    async with connect(
+        f"ws://127.0.0.1:{studio.port}/ws/jobs/{job_id}/",
+        additional_headers={"Authorization": f"Bearer {key}"},
+        origin=Origin(studio.base_url),  # AllowedHostsOriginValidator refuses sockets without one
+        proxy=None,
+    ) as websocket:
+        async for raw in websocket:
+            received_at = time.time()
+            message = json.loads(raw)
+            events.append(JobEvent(message["event"], message["job"], message.get("sent_at"), received_at))
+            if message["event"] == "final":
+                break

@@ -9,13 +9,17 @@ events arrived late or never (DESIGN.md: ~0.6 s under daphne, never under pytest
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 from channels.layers import InMemoryChannelLayer
 
-# If the owning loop stops between our check and the hand-off (server shutting down), give up on the
-# event instead of blocking the worker; progress is in the job row anyway.
+# How long the publisher waits for the owning loop to take an event. The hand-off is never cancelled:
+# a loop that is merely busy (a loaded machine) still delivers the event when it gets to it; only a
+# loop that has stopped (server shutting down) never does, and then the worker must not block on it.
 HANDOFF_TIMEOUT = 5.0
+
+log = logging.getLogger(__name__)
 
 
 class ThreadSafeInMemoryChannelLayer(InMemoryChannelLayer):
@@ -50,12 +54,22 @@ class ThreadSafeInMemoryChannelLayer(InMemoryChannelLayer):
         owner = self._foreign_loop()
         if owner is None:
             return await super().send(channel, message)
-        future = asyncio.run_coroutine_threadsafe(super().send(channel, message), owner)
-        await asyncio.wait_for(asyncio.wrap_future(future), HANDOFF_TIMEOUT)
+        await self._hand_off(owner, super().send(channel, message))
 
     async def group_send(self, group: str, message: dict) -> None:
         owner = self._foreign_loop()
         if owner is None:
             return await super().group_send(group, message)
-        future = asyncio.run_coroutine_threadsafe(super().group_send(group, message), owner)
-        await asyncio.wait_for(asyncio.wrap_future(future), HANDOFF_TIMEOUT)
+        await self._hand_off(owner, super().group_send(group, message))
+
+    @staticmethod
+    async def _hand_off(owner: asyncio.AbstractEventLoop, coroutine: Any) -> None:
+        future = asyncio.run_coroutine_threadsafe(coroutine, owner)
+        try:
+            # shield: on timeout stop waiting, but leave the event queued on the owning loop (a
+            # cancelled hand-off dropped the final event of a job on a loaded machine).
+            await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(future)), HANDOFF_TIMEOUT)
+        except TimeoutError:
+            log.warning(
+                "The web server's loop took over %.0f s to take an event; it stays queued.", HANDOFF_TIMEOUT
+            )

@@ -89,3 +89,19 @@ async def test_the_stock_in_memory_layer_calls_into_the_receivers_loop_from_anot
 
     assert any(caller != threading.get_ident() for caller in callers)
     assert await receiving == EVENT  # delivered only because this loop runs again anyway
+
+
+async def test_an_event_for_a_busy_loop_is_delivered_once_the_loop_is_free(monkeypatch) -> None:
+    """A publisher stops waiting for a loop that is slow to take its event (a loaded machine), but the
+    event stays queued there: the job's final event must not be lost (it was, when the hand-off was
+    cancelled after its timeout)."""
+    from studio import channel_layer
+
+    monkeypatch.setattr(channel_layer, "HANDOFF_TIMEOUT", 0.1)
+    layer = ThreadSafeInMemoryChannelLayer()
+    _, receiving = await receiver_waiting(layer)
+
+    # Block this loop until the publisher has given up waiting for it.
+    publish_from_another_thread(layer, "group_send", GROUP).result(timeout=DEADLINE)
+
+    assert await asyncio.wait_for(receiving, timeout=DEADLINE) == EVENT
