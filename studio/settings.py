@@ -125,8 +125,8 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": STUDIO_DATA_DIR / "studio.sqlite3",
-            # Measured (DESIGN.md): WAL + IMMEDIATE transactions give no "database is locked" with the
-            # web server and the worker thread writing at once; the defaults failed half the time.
+            # WAL + IMMEDIATE transactions give no "database is locked" with the web server and the
+            # worker thread writing at once; the defaults fail (docs/decisions.md, "SQLite in WAL mode").
             "OPTIONS": {
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
                 "transaction_mode": "IMMEDIATE",
