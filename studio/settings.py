@@ -214,7 +214,7 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(STUDIO_DATA_DIR / "celerybeat-schedule")
-# Run tasks inline (tests only): set by the test settings fixture, never in production.
+# Run tasks inline in the request (debugging only; the tests' eager_jobs fixture sets Celery's own flag).
 CELERY_TASK_ALWAYS_EAGER = env_bool("STUDIO_TASKS_EAGER", False)
 
 # --- REST API -------------------------------------------------------------------------------------
