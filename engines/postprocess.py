@@ -28,7 +28,8 @@ def shift_pitch(samples: np.ndarray, sample_rate: int, semitones: float) -> np.n
     f0, times = pyworld.dio(
         x, sample_rate, f0_floor=F0_FLOOR_HZ, f0_ceil=F0_CEIL_HZ, frame_period=FRAME_PERIOD_MS
     )
-    # dio is ~10x faster than harvest; stonemask refines it to within cents (DESIGN.md §4).
+    # dio is ~10x faster than harvest; stonemask refines it to within cents
+    # (docs/decisions.md, "WORLD pitch analysis: dio + stonemask").
     f0 = pyworld.stonemask(x, f0, times, sample_rate)
     envelope = pyworld.cheaptrick(x, f0, times, sample_rate)
     aperiodicity = pyworld.d4c(x, f0, times, sample_rate)

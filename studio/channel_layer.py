@@ -2,8 +2,9 @@
 
 The stock ``InMemoryChannelLayer`` keeps asyncio queues that belong to the consumers' event loop.
 The embedded Celery worker runs in another thread (with its own loop under ``async_to_sync``), and its
-events arrived late or never (DESIGN.md: ~0.6 s under daphne, never under pytest). Here every
-``send``/``group_send`` made from a foreign loop is handed to the loop that owns the queues.
+events arrived late or never (~0.6 s under daphne, never under pytest: docs/decisions.md, "The
+thread-safe in-memory channel layer"). Here every ``send``/``group_send`` made from a foreign loop is
+handed to the loop that owns the queues.
 """
 
 from __future__ import annotations

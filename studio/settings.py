@@ -127,8 +127,8 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": STUDIO_DATA_DIR / "studio.sqlite3",
-            # Measured (DESIGN.md): WAL + IMMEDIATE transactions give no "database is locked" with the
-            # web server and the worker thread writing at once; the defaults failed half the time.
+            # WAL + IMMEDIATE transactions give no "database is locked" with the web server and the
+            # worker thread writing at once; the defaults fail (docs/decisions.md, "SQLite in WAL mode").
             "OPTIONS": {
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
                 "transaction_mode": "IMMEDIATE",
@@ -216,7 +216,7 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(STUDIO_DATA_DIR / "celerybeat-schedule")
-# Run tasks inline (tests only): set by the test settings fixture, never in production.
+# Run tasks inline in the request (debugging only; the tests' eager_jobs fixture sets Celery's own flag).
 CELERY_TASK_ALWAYS_EAGER = env_bool("STUDIO_TASKS_EAGER", False)
 
 # --- REST API -------------------------------------------------------------------------------------

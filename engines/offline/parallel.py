@@ -1,16 +1,16 @@
 """The self-parallel spectral map: the base voice says the reference's words, then we compare.
 
-Method (DESIGN.md §3): the base voice says each reference's transcript, so both say the
-same words. After a first DTW on z-scored cepstra, a frequency-warp factor is chosen by grid search
-on the aligned frames (the long-term EQ absorbs the average difference, so the warp is judged on the
-shape of the envelope only); warp + EQ is the *global* transform. The converted base is aligned again
-(now comparable without z-scoring), warp and EQ are searched again on that better alignment, and the
-aligned frame pairs are kept as exemplars: at synthesis a frame takes the mean residual (reference -
-converted base) of its 16 nearest exemplars, blended 30 % toward the mean reference envelope of its 4
-nearest (see ``conversion.exemplar_offsets``).
+Method (overview in docs/engines.md, "The offline engine"): the base voice says each reference's
+transcript, so both say the same words. After a first DTW on z-scored cepstra, a frequency-warp factor
+is chosen by grid search on the aligned frames (the long-term EQ absorbs the average difference, so the
+warp is judged on the shape of the envelope only); warp + EQ is the *global* transform. The converted
+base is aligned again (now comparable without z-scoring), warp and EQ are searched again on that better
+alignment, and the aligned frame pairs are kept as exemplars: at synthesis a frame takes the mean
+residual (reference - converted base) of its 16 nearest exemplars, blended 30 % toward the mean
+reference envelope of its 4 nearest (see ``conversion.exemplar_offsets``).
 
 Measured on bench/offline_engine.py's six voices (d-vector cosine to a held-out clip, mean; Whisper
-tiny.en WER): global only 0.69; 24-class diagonal GMM residual (DESIGN.md's prototype) 0.76;
+tiny.en WER): global only 0.69; 24-class diagonal GMM residual (the design prototype's method) 0.76;
 nearest-exemplar residual 0.84 (WER 2.9 %); with the 30 % blend 0.86 (WER 2.9 %). More blend or
 unit selection of whole exemplar runs reached 0.88-0.89 but WER 4-35 %.
 

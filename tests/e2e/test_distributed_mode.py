@@ -1,5 +1,6 @@
 """The distributed mode end to end: PostgreSQL, Redis (Celery broker and channel layer), a Celery worker
-process and a daphne process, set up from the environment as DESIGN.md §2 describes."""
+process and a daphne process, set up from the environment as docs/architecture.md ("Distributed")
+describes."""
 
 from __future__ import annotations
 

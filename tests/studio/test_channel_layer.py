@@ -1,6 +1,7 @@
 """studio/channel_layer.py: the embedded worker publishes progress from its own thread (and its own event
 loop, under async_to_sync) to consumers waiting in the web server's loop.
-(DESIGN.md §2: with the stock ``InMemoryChannelLayer`` those events came ~0.6 s late, or never)."""
+(docs/decisions.md, "The thread-safe in-memory channel layer": with the stock ``InMemoryChannelLayer``
+those events came ~0.6 s late, or never)."""
 
 from __future__ import annotations
 
