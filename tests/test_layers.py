@@ -1,4 +1,4 @@
-"""The layers run one way (docs/architecture.md, "Layers"): each package imports only from the layers below it.
+"""The layers run one way (docs/architecture.md, "Layers: dependencies point downward only"): each package imports only from the layers below it.
 
     errors, limits  →  audio  →  engines  →  studio  →  jobs  →  voices  →  synthesis
 
