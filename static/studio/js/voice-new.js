@@ -1,15 +1,14 @@
 // The new-voice page: record (record plugin) or upload samples, trim them (regions plugin), tag them,
 // then post everything to the clone endpoint the API uses (POST /v1/voices/clone) with the session.
-import WaveSurfer from "../../vendor/wavesurfer/wavesurfer.esm.js";
 import RegionsPlugin from "../../vendor/wavesurfer/plugins/regions.esm.js";
-import { csrfToken, errorFrom, formatClock, formatSeconds, requestJSON } from "./http.js";
-import { waveOptions } from "./player.js";
+import { formatClock, formatSeconds } from "./format.js";
+import { csrfToken, errorFrom, requestJSON } from "./http.js";
+import { KEPT_COLOR, mountPlayer, trimVeils } from "./player.js";
 import { extensionFor, setupRecorder } from "./recorder.js";
 
 const config = JSON.parse(document.getElementById("voice-new-config").textContent);
 const form = document.getElementById("voice-form");
 const $ = (id) => document.getElementById(id);
-const REGION_COLOR = "rgba(79, 70, 229, 0.16)";
 const SAMPLE_FIELDS = new Set(["file", "files", "emotions", "transcripts", "trim_starts", "trim_ends", "audio_url", "samples"]);
 
 /** @type {Array<{id:number, blob:Blob, name:string, el:HTMLElement, ws:any, region:any, duration:number|null}>} */
@@ -44,48 +43,36 @@ function addSample(blob, name, source, preset = {}) {
   $("samples").append(el);
 
   const regions = RegionsPlugin.create();
+  const veils = trimVeils(regions);
   const url = URL.createObjectURL(blob);
-  const ws = WaveSurfer.create(waveOptions({ container: el.querySelector("[data-wave]"), height: 80, url, plugins: [regions] }));
-  const sample = { id, blob, name, el, ws, region: null, duration: null, url };
+  const player = el.querySelector(".player");
+  const sample = { id, blob, name, el, ws: null, region: null, duration: null, url };
+  // What the trim cuts away is veiled, so it does not look like part of the sample.
+  sample.showVeils = () => sample.region && veils.update(sample.region.start, sample.region.end, sample.duration);
   samples.push(sample);
 
-  ws.on("decode", (duration) => {
-    sample.duration = duration;
-    el.querySelector(".player").classList.add("is-ready");
-    el.dataset.duration = duration.toFixed(3);
-    const start = clamp(preset.trimStart ?? 0, 0, duration);
-    const end = clamp(preset.trimEnd ?? duration, start, duration);
-    sample.region = regions.addRegion({
-      start,
-      end,
-      color: REGION_COLOR,
-      drag: true,
-      resize: true,
-      minLength: 0.5,
-    });
-    sample.region.on("update-end", () => sampleChanged(sample));
-    sample.region.on("update", () => showTrim(sample));
+  sample.ws = mountPlayer(player, {
+    url,
+    plugins: [regions],
+    // Play plays the kept part only: what the studio will use.
+    onPlay: () => (sample.region ? sample.region.play(true) : sample.ws.play()),
+    onReady: (ws, duration) => {
+      sample.duration = duration;
+      el.dataset.duration = duration.toFixed(3);
+      const start = clamp(preset.trimStart ?? 0, 0, duration);
+      const end = clamp(preset.trimEnd ?? duration, start, duration);
+      sample.region = regions.addRegion({ start, end, color: KEPT_COLOR, drag: true, resize: true, minLength: 0.5 });
+      sample.region.on("update", () => {
+        showTrim(sample);
+        sample.showVeils();
+      });
+      sample.region.on("update-end", () => sampleChanged(sample));
+      sampleChanged(sample);
+    },
+  });
+  sample.ws.on("error", () => {
+    player.querySelector("[data-status]").textContent = "The browser cannot draw this file; it is still sent and the studio checks it.";
     sampleChanged(sample);
-  });
-  ws.on("error", () => {
-    el.querySelector(".player").classList.add("is-error");
-    el.querySelector(".player__status").textContent =
-      "The browser cannot draw this file; it is still sent and the studio checks it.";
-    sampleChanged(sample);
-  });
-  const play = el.querySelector("[data-play]");
-  ws.on("play", () => {
-    el.querySelector(".player").classList.add("is-playing");
-    play.setAttribute("aria-label", "Pause");
-  });
-  ws.on("pause", () => {
-    el.querySelector(".player").classList.remove("is-playing");
-    play.setAttribute("aria-label", "Play the selection");
-  });
-  play.addEventListener("click", () => {
-    if (ws.isPlaying()) ws.pause();
-    else if (sample.region) sample.region.play(true);
-    else ws.play();
   });
   el.querySelector("[data-remove]").addEventListener("click", () => removeSample(sample));
   el.querySelector("[data-reset-trim]").addEventListener("click", () => {
@@ -135,6 +122,7 @@ function showTrim(sample) {
 
 function sampleChanged(sample) {
   showTrim(sample);
+  sample.showVeils();
   clearSampleError(sample);
   updateTotal();
 }
