@@ -7,6 +7,7 @@ Every state change is a call to synthesis.speech.
 
 from __future__ import annotations
 
+import json
 from http import HTTPStatus
 
 from django import forms
@@ -30,6 +31,8 @@ from voices.selectors import voice_get, voices_visible_to
 
 HISTORY_PAGE_SIZE = 20
 RECENT_ON_SPEECH_PAGE = 8
+# The speech jobs' steps as the progress card says them.
+SPEECH_STEP_LABELS = {"synthesize": "Speaking the text"}
 # Service error fields → the form field the message belongs next to.
 ERROR_FIELDS = {"voice_id": "voice", "output_format": "output_format", "sample_rate": "sample_rate"}
 
@@ -122,6 +125,7 @@ def speech_page(request: HttpRequest) -> HttpResponse:
             "speeches": _recent(request.user, limit=RECENT_ON_SPEECH_PAGE),
             "max_chars": services.MAX_TEXT_CHARS,
             "max_batch": services.MAX_BATCH_TEXTS,
+            "step_labels_json": json.dumps(SPEECH_STEP_LABELS),
         },
         status=HTTPStatus.BAD_REQUEST if form.errors else HTTPStatus.OK,
     )
