@@ -28,6 +28,7 @@ from voices.audit import voice_events
 from voices.forms import LANGUAGE_NAMES, TIER_LABELS, VoiceEditForm, VoiceFilterForm, VoiceNewForm
 from voices.ingest import TIER_SPEECH_LIMITS
 from voices.models import Voice, VoiceConsent, VoiceSample
+from voices.state import CLONE_STEP_LABELS, CONSENT_STEP_LABELS, plain_error
 
 AUDIT_ROWS = 100  # the newest events on the page; the API (GET /v1/voices/<id>/events) has more
 
@@ -159,10 +160,11 @@ def _decorate(voice: Voice) -> Voice:
     return voice
 
 
-def _with_trim(sample: VoiceSample) -> VoiceSample:
+def _with_trim(sample: VoiceSample, number: int) -> VoiceSample:
     """Mark samples whose stored trim really cuts something (the page sends trims for all or none)."""
     start, end = sample.trim_start or 0.0, sample.trim_end
     sample.is_trimmed = start > 0.05 or (end is not None and end < sample.duration - 0.05)
+    sample.player_label = f"sample {number}"
     return sample
 
 
@@ -204,7 +206,7 @@ def _detail_context(request: HttpRequest, voice: Voice, form: VoiceEditForm | No
         "voice": voice,
         "is_owner": is_owner,
         "form": form,
-        "samples": [_with_trim(sample) for sample in voice.samples.all()] if is_owner else [],
+        "samples": [_with_trim(s, n) for n, s in enumerate(voice.samples.all(), 1)] if is_owner else [],
         "analysis": analysis,
         "similarity_percent": None if similarity is None else round(similarity * 100),
         "language_name": LANGUAGE_NAMES.get(voice.language, voice.language),
@@ -213,7 +215,8 @@ def _detail_context(request: HttpRequest, voice: Voice, form: VoiceEditForm | No
         ),
         "tier_label": TIER_LABELS.get(voice.tier, voice.tier),
         "in_progress": voice.status in (Voice.Status.PENDING, Voice.Status.PROCESSING),
-        "clone_steps": [name for name, _ in CLONE_STEPS],
+        "clone_steps": [(name, CLONE_STEP_LABELS.get(name, name)) for name, _ in CLONE_STEPS],
+        "failure_text": plain_error(voice.error) or "The cloning stopped with an error.",
         "job": job,
         "job_payload": job_payload(job) if job else None,
         **_trust_context(voice, is_owner),
@@ -325,12 +328,12 @@ def _consent_step_context(request: HttpRequest, voice: Voice, is_owner: bool) ->
         return {"consent_step": None}
     terms = _engine_terms(voice)
     commercial_allowed = bool(terms and terms["commercial_use"])
-    # Start from the newest request: an unrecorded one is the phrase already asked for, and after a
-    # failed or revoked consent the speaker is most likely the same person. Else: the user.
+    # The speaker names themselves: the field starts empty (never the account's name, which a creator
+    # would read out as shown). After an earlier request it holds the name that request gave: its
+    # phrase if it is still unrecorded, else the same speaker trying again.
     latest = voice.consents.first()
     waiting = latest if latest and latest.status == VoiceConsent.Status.AWAITING_RECORDING else None
-    user = request.user
-    speaker_name = latest.speaker_name if latest else (user.get_full_name().strip() or user.get_username())
+    speaker_name = latest.speaker_name if latest else ""
     license = waiting.license if waiting else voice.license
     if license == Voice.License.COMMERCIAL and not commercial_allowed:
         license = Voice.License.PERSONAL
@@ -341,6 +344,7 @@ def _consent_step_context(request: HttpRequest, voice: Voice, is_owner: bool) ->
             "speaker_name": speaker_name,
             "license": license,
             "commercial_allowed": commercial_allowed,
+            "steps": list(CONSENT_STEP_LABELS.items()),
             "config": {
                 "voiceId": voice.id,
                 "consentUrl": reverse("voice-consent", args=[voice.id]),

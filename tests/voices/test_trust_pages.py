@@ -71,7 +71,9 @@ def test_an_available_voice_without_consent_offers_the_consent_step(alice_client
 
     page = response.content.decode()
     assert 'id="consent-step"' in page and 'href="#consent-step"' in page  # the hero points at it
-    assert 'value="Alice Liddell"' in page  # the speaker defaults to the user's name
+    # The speaker names themselves: not the account's name, which a creator would read out as shown.
+    assert 'id="consent-speaker" name="speaker_name" value=""' in page and 'placeholder="e.g. Alex Morgan"' in page
+    assert "Alice Liddell" not in page
     assert 'value="commercial"' in page and "Commercial use allowed by the engine" in page
     assert 'id="consent-record-button"' in page and 'id="consent-file"' in page
     config = consent_config(response)
@@ -274,7 +276,7 @@ def test_admin_consent_inline_plays_the_clip(client, make_user, available_voice)
     page = client.get(admin_change_url(available_voice)).content.decode()
 
     media_url = f"/staff/media/{consent.file.name}"
-    assert f'class="waveform-widget" data-src="{media_url}"' in page
+    assert f'class="player player--small" data-src="{media_url}"' in page  # the studio's own player
     assert "Play consent clip of alice" in page
     assert "studio/js/waveform-widget.js" in page
     assert client.get(media_url).status_code == HTTPStatus.OK
