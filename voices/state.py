@@ -97,7 +97,9 @@ def _moderation_block(voice: Voice) -> VoiceState | None:
         return None
     verb = "suspended" if voice.moderation == Voice.Moderation.SUSPENDED else "rejected"
     reason = voice.moderation_reason.strip() or "No reason was given."
-    return VoiceState("suspended", verb.capitalize(), f"A moderator {verb} this voice: {reason}", False, "bad")
+    return VoiceState(
+        "suspended", verb.capitalize(), f"A moderator {verb} this voice: {reason}", False, "bad"
+    )
 
 
 def _licence_conflict(voice: Voice) -> str:

@@ -86,7 +86,9 @@ def test_admin_actions_ask_why_then_moderate_through_the_service(admin_client, u
     assert 'name="reason"' in question.content.decode()
 
     response = admin_client.post(
-        "/admin/voices/voice/", {**chosen, "apply": "yes", "reason": "Clear samples, consent verified."}, follow=True
+        "/admin/voices/voice/",
+        {**chosen, "apply": "yes", "reason": "Clear samples, consent verified."},
+        follow=True,
     )
     assert response.status_code == HTTPStatus.OK
     voice.refresh_from_db()
