@@ -7,6 +7,8 @@ import { mountPlayer, mountPlayers, unmountPlayer } from "./player.js";
 const form = document.getElementById("speech-form");
 const $ = (id) => document.getElementById(id);
 const progressCard = $("speech-progress");
+// The limits the server enforces (text length, batch size, slider ranges), as the server gives them.
+const config = JSON.parse($("speech-config").textContent);
 let busy = false;
 
 // --- Controls ----------------------------------------------------------------------------------------
@@ -14,7 +16,7 @@ let busy = false;
 function setupControls() {
   const text = $("id_text");
   const counter = $("text-counter");
-  const max = Number(text.getAttribute("maxlength"));
+  const max = config.maxChars;
   const count = () => {
     counter.querySelector("[data-count]").textContent = String(text.value.length);
     counter.classList.toggle("counter--over", text.value.length >= max);
@@ -50,7 +52,10 @@ function setupControls() {
 
   const batch = $("batch-text");
   const lines = () => {
-    document.querySelector("[data-batch-count]").textContent = String(batchLines().length);
+    const count = batchLines().length;
+    const shown = document.querySelector("[data-batch-count]");
+    shown.textContent = String(count);
+    shown.classList.toggle("counter--over", count > config.maxBatch);
   };
   batch.addEventListener("input", lines);
   lines();
@@ -211,8 +216,8 @@ async function generateBatch() {
   if (busy) return;
   clearErrors();
   const lines = batchLines();
-  if (!lines.length) {
-    showFieldError("texts", "Paste at least one line of text.");
+  if (!lines.length || lines.length > config.maxBatch) {
+    showFieldError("texts", lines.length ? `That is ${lines.length} lines; a batch takes at most ${config.maxBatch}.` : "Paste at least one line of text.");
     $("batch-text").focus();
     return;
   }
