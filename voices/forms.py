@@ -33,6 +33,15 @@ TIER_LABELS = {
     "premium": "Premium — 5 to 30 min",
     "professional": "Professional — 15 min or more",
 }
+# The voice states (voices/state.py) as the library's filter offers them.
+STATE_CHOICES = [
+    ("ready", "Ready"),
+    ("needs_consent", "Needs consent"),
+    ("cloning", "Cloning"),
+    ("expiring", "Expiring"),
+    ("suspended", "Suspended"),
+    ("failed", "Failed"),
+]
 VISIBILITY_LABELS = {"PRIVATE": "Private — only you", "PUBLIC": "Public — everyone (after review)"}
 
 
@@ -51,7 +60,7 @@ class VoiceFilterForm(forms.Form):
     q = forms.CharField(required=False, max_length=100, label="Search by name")
     language = forms.ChoiceField(required=False, choices=[("", "All languages"), *LANGUAGES])
     type = forms.ChoiceField(required=False, choices=TYPE_CHOICES)
-    status = forms.ChoiceField(required=False, choices=[("", "Any status"), *Voice.Status.choices])
+    state = forms.ChoiceField(required=False, label="State", choices=[("", "Any state"), *STATE_CHOICES])
 
 
 class VoiceNewForm(forms.Form):

@@ -8,6 +8,8 @@ clone endpoint the API uses (POST /v1/voices/clone), and the consent step record
 
 from __future__ import annotations
 
+import json
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -54,8 +56,6 @@ def _filtered(voices: QuerySet[Voice], user, filters: dict) -> QuerySet[Voice]:
         voices = voices.filter(name__icontains=filters["q"])
     if filters.get("language"):
         voices = voices.filter(language__iexact=filters["language"])
-    if filters.get("status"):
-        voices = voices.filter(status=filters["status"])
     kind = filters.get("type")
     if kind == "mine":
         voices = voices.filter(owner=user)
@@ -80,6 +80,8 @@ def voice_library(request: HttpRequest) -> HttpResponse:
         )
     )
     voices = sorted(voices, key=lambda v: (v.owner_id != request.user.pk, not v.is_built_in))
+    if filters.get("state"):  # the state a card shows, computed from the row: filtered here
+        voices = [voice for voice in voices if voice.state.code == filters["state"]]
     for voice in voices:
         _decorate(voice)
     return render(
@@ -128,8 +130,22 @@ def voice_new(request: HttpRequest) -> HttpResponse:
             "form": VoiceNewForm(initial=initial or None),
             "config": config,
             "retry": retry,
+            "cloning": _cloning_now(request.user),
+            "clone_step_labels": json.dumps(CLONE_STEP_LABELS),
         },
     )
+
+
+def _cloning_now(user) -> list[dict]:
+    """The user's voices being cloned, with their jobs: the new-voice page follows them live, so
+    coming Back (or reloading) during a clone shows its progress, not just an empty form."""
+    cloning = []
+    in_progress = (Voice.Status.PENDING, Voice.Status.PROCESSING)
+    for voice in selectors.voices_visible_to(user).filter(owner=user, status__in=in_progress):
+        job = _clone_job(voice)
+        if job is not None and job.status not in Job.FINAL:
+            cloning.append({"voice": voice, "job": job, "payload": job_payload(job)})
+    return cloning
 
 
 def _retry_config(voice: Voice) -> dict:

@@ -2,6 +2,7 @@
 // then post everything to the clone endpoint the API uses (POST /v1/voices/clone) with the session.
 import RegionsPlugin from "../../vendor/wavesurfer/plugins/regions.esm.js";
 import { formatClock, formatSeconds } from "./format.js";
+import { followJob } from "./follow-job.js";
 import { csrfToken, errorFrom, requestJSON } from "./http.js";
 import { KEPT_COLOR, mountPlayer, trimVeils } from "./player.js";
 import { extensionFor, setupRecorder } from "./recorder.js";
@@ -15,6 +16,7 @@ const SAMPLE_FIELDS = new Set(["file", "files", "emotions", "transcripts", "trim
 const samples = [];
 let nextId = 1;
 let recordings = 0;
+let submitting = false;
 
 // --- Samples ---------------------------------------------------------------------------------------
 
@@ -72,7 +74,8 @@ function addSample(blob, name, source, preset = {}) {
   });
   sample.ws.on("error", () => {
     player.querySelector("[data-status]").textContent = "The browser cannot draw this file; it is still sent and the studio checks it.";
-    sampleChanged(sample);
+    clearSampleError(sample);
+    updateTotal();
   });
   el.querySelector("[data-remove]").addEventListener("click", () => removeSample(sample));
   el.querySelector("[data-reset-trim]").addEventListener("click", () => {
@@ -153,16 +156,23 @@ function updateTotal() {
   const tier = selectedTier();
   const { min, max } = config.tiers[tier];
   const total = samples.reduce((sum, s) => sum + (s.region ? s.region.end - s.region.start : 0), 0);
-  const unknown = samples.some((s) => s.duration === null);
-  $("total-seconds").textContent = formatSeconds(total) + (unknown ? " +" : "");
+  const unknown = samples.filter((s) => s.duration === null && s.el.querySelector(".player.is-error")).length;
+  const loading = samples.some((s) => s.duration === null && !s.el.querySelector(".player.is-error"));
+  $("total-seconds").textContent = formatSeconds(total);
   $("total-fill").style.width = `${Math.min(total / min, 1) * 100}%`;
   const enough = total >= min;
   $("total").classList.toggle("is-enough", enough);
   let hint;
-  if (total > max) hint = `That is more than the ${tier} tier accepts (${formatSeconds(max)}). Choose a higher tier or remove audio.`;
+  if (loading) hint = "Measuring the audio…";
+  else if (total > max) hint = `That is more than the ${tier} tier accepts (${formatSeconds(max)}). Choose a higher tier under More options, or remove audio.`;
   else if (enough) hint = `Enough for the ${tier} tier (at least ${formatSeconds(min)} of speech).`;
+  else if (unknown) hint = `The browser cannot measure ${unknown === 1 ? "one file" : `${unknown} files`}; the studio measures ${unknown === 1 ? "it" : "them"} when you clone.`;
+  else if (!samples.length) hint = `Record or add at least ${formatSeconds(min)} of speech for the ${tier} tier.`;
   else hint = `Add about ${formatSeconds(min - total)} more: the ${tier} tier needs at least ${formatSeconds(min)} of speech.`;
   $("total-hint").textContent = hint;
+  // Clone waits for enough audio; files the browser cannot read go to the studio, which measures them.
+  const button = $("submit-button");
+  if (!submitting) button.disabled = loading || total > max || (!enough && !unknown);
 }
 
 // --- Recording ---------------------------------------------------------------------------------------
@@ -283,6 +293,8 @@ function showError(error) {
     target.textContent = error.message;
     target.hidden = false;
   }
+  const folded = target.closest("details");
+  if (folded) folded.open = true; // an error under "More options" must be seen
   target.tabIndex = -1;
   target.scrollIntoView({ block: "center", behavior: "smooth" });
   target.focus({ preventScroll: true });
@@ -353,6 +365,7 @@ async function submit(event) {
   }
   const button = $("submit-button");
   const status = $("submit-status");
+  submitting = true;
   button.disabled = true;
   button.textContent = "Uploading…";
   try {
@@ -366,9 +379,10 @@ async function submit(event) {
     }
     window.location.assign(`/voices/${encodeURIComponent(voice.id)}`);
   } catch (error) {
-    button.disabled = false;
+    submitting = false;
     button.textContent = "Clone voice";
     status.textContent = "";
+    updateTotal();
     showError(error);
   }
 }
@@ -389,6 +403,31 @@ async function loadRetrySamples() {
   }
 }
 
+// --- Clones already running: followed live (coming Back or reloading during a clone lands here) -------
+
+function followRunningClones() {
+  for (const card of document.querySelectorAll("[data-clone-running]")) {
+    const snapshot = document.getElementById(card.dataset.jobId);
+    const job = snapshot ? JSON.parse(snapshot.textContent) : { id: card.dataset.jobId };
+    followJob(card, job).then((final) => {
+      const state = card.querySelector("[data-live-state]");
+      state.textContent = final.status === "SUCCEEDED" ? "Done" : "Stopped";
+      const link = document.createElement("a");
+      link.href = card.dataset.voiceUrl;
+      link.className = "button button--primary button--small";
+      link.textContent = final.status === "SUCCEEDED" ? "Record its consent" : "See what went wrong";
+      card.querySelector(".panel__head").append(link);
+    });
+  }
+}
+
+// A page restored from the back/forward cache would show the state it was left in ("Uploading…"):
+// load it afresh instead, with the clones that are running now.
+window.addEventListener("pageshow", (event) => {
+  if (event.persisted) window.location.reload();
+});
+
+followRunningClones();
 startRecorder();
 setupUploads();
 form.elements.tier.addEventListener("change", updateTotal);
