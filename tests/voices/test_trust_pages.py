@@ -72,7 +72,10 @@ def test_an_available_voice_without_consent_offers_the_consent_step(alice_client
     page = response.content.decode()
     assert 'id="consent-step"' in page and 'href="#consent-step"' in page  # the hero points at it
     # The speaker names themselves: not the account's name, which a creator would read out as shown.
-    assert 'id="consent-speaker" name="speaker_name" value=""' in page and 'placeholder="e.g. Alex Morgan"' in page
+    assert (
+        'id="consent-speaker" name="speaker_name" value=""' in page
+        and 'placeholder="e.g. Alex Morgan"' in page
+    )
     assert "Alice Liddell" not in page
     assert 'value="commercial"' in page and "Commercial use allowed by the engine" in page
     assert 'id="consent-record-button"' in page and 'id="consent-file"' in page
@@ -231,8 +234,8 @@ def test_the_audit_log_lists_every_change_newest_first(alice_client, user, avail
 
     page = alice_client.get(f"/voices/{available_voice.id}").content.decode()
 
-    log = page[page.index('class="table table--compact audit-log"') :]
-    rows = re.findall(r"<tr>\s*<td><time[^>]*>[^<]*</time></td>\s*<td>([^<]*)</td>\s*<td>([^<]*)</td>", log)
+    log = page[page.index('class="table table--compact table--stack audit-log"') :]
+    rows = re.findall(r'<td data-label="Who">([^<]*)</td>\s*<td data-label="What">([^<]*)</td>', log)
     assert [action for _, action in rows] == ["Consent", "Retention", "Consent", "Created"]
     assert rows[0][0] == "alice" and rows[1][0] == "alice"
     assert "verified → revoked" in log and "consent revoked by the owner" in log
