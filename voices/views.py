@@ -19,6 +19,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import date as date_filter
 from django.urls import reverse
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from engines.base import EMOTIONS
@@ -99,6 +100,7 @@ def voice_library(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@never_cache  # Back during a clone must ask again: the answer then shows the clone's progress
 def voice_new(request: HttpRequest) -> HttpResponse:
     """The new-voice page. ``?from=<voice id>`` reloads a failed voice's samples to fix them."""
     retry = None
