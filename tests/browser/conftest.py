@@ -131,7 +131,9 @@ def studio_shell(studio: servers.Studio, code: str) -> list[str]:
     """Run ``code`` in the studio's Django (manage.py shell): fixtures that put voices in a state
     through the services. Returns the lines it printed."""
     done = servers.manage(studio.env, "shell", "-c", code)
-    return [line for line in done.stdout.splitlines() if line and "objects imported automatically" not in line]
+    return [
+        line for line in done.stdout.splitlines() if line and "objects imported automatically" not in line
+    ]
 
 
 def user_create(studio: servers.Studio, username: str, password: str) -> None:

@@ -55,7 +55,9 @@ def test_suspending_asks_why_and_the_owner_reads_it(page, quinn, width):
     expect(reason).to_be_visible()
     screenshot(page, f"60-admin-suspend-why-{width}")
     page.get_by_role("button", name="Suspend").click()  # no reason: the service refuses, nothing changes
-    expect(page.locator(".errorlist")).to_contain_text("Say why you suspend this voice: the owner will read it.")
+    expect(page.locator(".errorlist")).to_contain_text(
+        "Say why you suspend this voice: the owner will read it."
+    )
     reason.fill(REASON)
     page.get_by_role("button", name="Suspend").click()
     expect(page.locator(".messagelist")).to_contain_text("Suspend: 1 voice(s).")
@@ -64,7 +66,9 @@ def test_suspending_asks_why_and_the_owner_reads_it(page, quinn, width):
     sign_in(page, OWNER, PASSWORD)
     page.goto(f"/voices/{voice_id}")
     expect(page.locator('#voice [data-role="state-badge"]')).to_have_text("Suspended")
-    expect(page.locator("#voice [data-state-detail]")).to_have_text(f"A moderator suspended this voice: {REASON}")
+    expect(page.locator("#voice [data-state-detail]")).to_have_text(
+        f"A moderator suspended this voice: {REASON}"
+    )
     expect(page.locator("main")).not_to_contain_text("admin moderation queue")
     assert page.js_errors == []
 

@@ -132,7 +132,9 @@ def test_the_speaker_records_the_phrase_and_the_owner_revokes_consent(page, cons
     step = page.locator("#consent-step")
     phrase = page.locator("#consent-phrase")
     expect(phrase).to_have_text(consent_setup["phrases"][voice_id])  # the request asked for before
-    expect(page.get_by_label("The speaker’s name")).to_have_value(SPEAKER_NAME)  # as the API request named them
+    expect(page.get_by_label("The speaker’s name")).to_have_value(
+        SPEAKER_NAME
+    )  # as the API request named them
     expect(step.get_by_text("Commercial use allowed by the engine’s licence.")).to_be_visible()
     # Not greyed out under the pointer (a click is never lost), but it says what is missing.
     expect(page.locator("#consent-submit")).to_have_attribute("aria-disabled", "true")

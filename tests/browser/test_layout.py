@@ -55,7 +55,9 @@ def test_every_page_works_offline(page, studio, robin, width):
             # Redoc drew the API from the schema, in its own fonts, from this host alone.
             expect(page.get_by_role("heading", name=re.compile("Voice Studio API"))).to_be_visible()
             expect(page.locator("h2", has_text="Clone a voice").first).to_be_visible()
-            fonts = page.evaluate("document.fonts.check('16px Montserrat') && document.fonts.check('16px Roboto')")
+            fonts = page.evaluate(
+                "document.fonts.check('16px Montserrat') && document.fonts.check('16px Roboto')"
+            )
             assert fonts, "the docs' fonts did not load from static/"
             screenshot(page, f"41-api-docs-{width}", full_page=False)
         else:
@@ -109,7 +111,9 @@ def test_speech_puts_the_text_before_the_settings(page, robin, width):
     # The sliders' limits are the server's: the page is given them, not written into the script.
     config = page.evaluate("JSON.parse(document.getElementById('speech-config').textContent)")
     assert config["ranges"]["speed"] == {"min": 0.5, "max": 2.0, "step": 0.05}
-    assert page.get_by_role("slider", name="Pitch").get_attribute("min") == str(config["ranges"]["pitch"]["min"])
+    assert page.get_by_role("slider", name="Pitch").get_attribute("min") == str(
+        config["ranges"]["pitch"]["min"]
+    )
     screenshot(page, f"43-speech-{width}")
 
 

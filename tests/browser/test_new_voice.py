@@ -41,7 +41,9 @@ def test_audio_comes_first_then_the_name_and_the_rest_is_folded(page, noor, widt
     expect(page.get_by_role("combobox", name="Tier")).to_be_hidden()
     clone = page.get_by_role("button", name="Clone voice")
     expect(clone).to_be_disabled()
-    expect(page.locator("#total-hint")).to_have_text("Record or add at least 10.0 s of speech for the instant tier.")
+    expect(page.locator("#total-hint")).to_have_text(
+        "Record or add at least 10.0 s of speech for the instant tier."
+    )
     page.locator("#more-options > summary").click()
     expect(page.get_by_role("combobox", name="Tier")).to_be_visible()
     assert no_sideways_scroll(page)
@@ -58,7 +60,9 @@ def test_clone_waits_for_the_tiers_minimum_and_says_why(page, noor, width, uploa
     expect(page.locator("#total-hint")).to_have_text(
         re.compile(r"^Add about [\d.]+ s more: the instant tier needs at least 10\.0 s of speech\.$")
     )
-    expect(clone).to_have_attribute("aria-describedby", "total-hint")  # the reason is the button's description
+    expect(clone).to_have_attribute(
+        "aria-describedby", "total-hint"
+    )  # the reason is the button's description
     page.locator("#file-input").set_input_files(str(upload_wav))
     sample_duration(page.locator(".sample").nth(1))
     expect(clone).to_be_enabled()

@@ -77,7 +77,9 @@ for voice in (ready, needs, suspended, expiring, failed, cloning):
 
 @pytest.fixture(scope="module")
 def voices(studio: servers.Studio, upload_wav: Path) -> dict[str, str]:
-    lines = studio_shell(studio, SEED.format(user=USER, password=PASSWORD, wav=str(upload_wav), reason=REASON))
+    lines = studio_shell(
+        studio, SEED.format(user=USER, password=PASSWORD, wav=str(upload_wav), reason=REASON)
+    )
     return dict(line.split() for line in lines[-6:])
 
 
@@ -141,7 +143,9 @@ def test_the_voice_page_says_the_state_and_offers_only_what_works(page, voices, 
     else:
         expect(hero.locator("[data-hero-action]")).to_have_count(0)
     if key == "suspended":
-        expect(hero.locator("[data-state-detail]")).to_have_text(f"A moderator suspended this voice: {REASON}")
+        expect(hero.locator("[data-state-detail]")).to_have_text(
+            f"A moderator suspended this voice: {REASON}"
+        )
     if key == "expiring":
         expect(hero.get_by_role("button", name=re.compile(r"Renew for \d+ days"))).to_be_visible()
     if key == "cloning":

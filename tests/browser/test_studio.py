@@ -118,7 +118,9 @@ def test_record_trim_upload_and_clone_a_voice(page, upload_wav):
     # themselves (never the account's name), and the phrase appears once they have.
     expect(page).to_have_url(re.compile(r"#consent-step$"))
     expect(page.locator("#consent-speaker")).to_have_value("")
-    expect(page.locator("#consent-phrase")).to_have_text("Type the speaker’s name to see the sentence to read.")
+    expect(page.locator("#consent-phrase")).to_have_text(
+        "Type the speaker’s name to see the sentence to read."
+    )
     page.locator("#consent-speaker").fill("Jordan Lee")
     expect(page.locator("#consent-phrase")).to_have_text(
         re.compile(r"^I, Jordan Lee, agree .* Code \d \d \d \d\.$")
