@@ -33,6 +33,10 @@ from voices.ingest import TIER_SPEECH_LIMITS
 from voices.models import Voice, VoiceConsent, VoiceSample
 from voices.state import CLONE_STEP_LABELS, CONSENT_STEP_LABELS, plain_error
 
+# Mirrors of limits enforced elsewhere, until the limits module holds them (issue 12): the shortest trim
+# voices/ingest.py accepts, and the longest transcript of the clone endpoint's serializer.
+MIN_TRIM_SECONDS = 0.5
+MAX_TRANSCRIPT_CHARS = 5000
 AUDIT_ROWS = 100  # the newest events on the page; the API (GET /v1/voices/<id>/events) has more
 
 
@@ -121,6 +125,10 @@ def voice_new(request: HttpRequest) -> HttpResponse:
         "maxSamples": settings.STUDIO_MAX_SAMPLES,
         "maxUploadBytes": settings.STUDIO_MAX_UPLOAD_BYTES,
         "emotions": list(EMOTIONS),
+        # Limits the page checks before the upload; the clone endpoint enforces them (the shortest
+        # trim: voices/ingest.py; a transcript: the clone serializer's samples[].transcript).
+        "minTrimSeconds": MIN_TRIM_SECONDS,
+        "maxTranscriptChars": MAX_TRANSCRIPT_CHARS,
         "cloneUrl": "/v1/voices/clone",
         "retry": _retry_config(retry) if retry else None,
     }

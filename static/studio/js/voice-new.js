@@ -63,7 +63,7 @@ function addSample(blob, name, source, preset = {}) {
       el.dataset.duration = duration.toFixed(3);
       const start = clamp(preset.trimStart ?? 0, 0, duration);
       const end = clamp(preset.trimEnd ?? duration, start, duration);
-      sample.region = regions.addRegion({ start, end, color: KEPT_COLOR, drag: true, resize: true, minLength: 0.5 });
+      sample.region = regions.addRegion({ start, end, color: KEPT_COLOR, drag: true, resize: true, minLength: config.minTrimSeconds });
       sample.region.on("update", () => {
         showTrim(sample);
         sample.showVeils();
@@ -88,8 +88,9 @@ function addSample(blob, name, source, preset = {}) {
       if (!sample.region) return;
       const [side, delta] = button.dataset.nudge.split(":");
       const { start, end } = sample.region;
-      if (side === "start") sample.region.setOptions({ start: clamp(start + Number(delta), 0, end - 0.5) });
-      else sample.region.setOptions({ end: clamp(end + Number(delta), start + 0.5, sample.duration) });
+      const shortest = config.minTrimSeconds;
+      if (side === "start") sample.region.setOptions({ start: clamp(start + Number(delta), 0, end - shortest) });
+      else sample.region.setOptions({ end: clamp(end + Number(delta), start + shortest, sample.duration) });
       sampleChanged(sample);
     });
   }
