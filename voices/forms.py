@@ -6,6 +6,7 @@ from django import forms
 
 from engines.base import EMOTIONS
 from voices.models import Voice
+from voices.state import STATES
 
 # Languages offered in the pages (the API accepts any short code; engines say which ones they speak).
 LANGUAGES = [
@@ -33,15 +34,6 @@ TIER_LABELS = {
     "premium": "Premium — 5 to 30 min",
     "professional": "Professional — 15 min or more",
 }
-# The voice states (voices/state.py) as the library's filter offers them.
-STATE_CHOICES = [
-    ("ready", "Ready"),
-    ("needs_consent", "Needs consent"),
-    ("cloning", "Cloning"),
-    ("expiring", "Expiring"),
-    ("suspended", "Suspended"),
-    ("failed", "Failed"),
-]
 VISIBILITY_LABELS = {"PRIVATE": "Private — only you", "PUBLIC": "Public — everyone (after review)"}
 
 
@@ -60,7 +52,7 @@ class VoiceFilterForm(forms.Form):
     q = forms.CharField(required=False, max_length=100, label="Search by name")
     language = forms.ChoiceField(required=False, choices=[("", "All languages"), *LANGUAGES])
     type = forms.ChoiceField(required=False, choices=TYPE_CHOICES)
-    state = forms.ChoiceField(required=False, label="State", choices=[("", "Any state"), *STATE_CHOICES])
+    state = forms.ChoiceField(required=False, label="State", choices=[("", "Any state"), *STATES.items()])
 
 
 class VoiceNewForm(forms.Form):

@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from studio.api import PageQuerySerializer
 from voices.models import Voice, VoiceSample
+from voices.state import STATES
 
 
 class VoiceSampleSerializer(serializers.ModelSerializer):
@@ -36,9 +37,7 @@ class EngineTermsSerializer(serializers.Serializer):
 
 
 class VoiceStateSerializer(serializers.Serializer):
-    code = serializers.ChoiceField(
-        choices=["cloning", "needs_consent", "ready", "suspended", "failed", "expiring"]
-    )
+    code = serializers.ChoiceField(choices=list(STATES))
     label = serializers.CharField()
     detail = serializers.CharField()
     can_speak = serializers.BooleanField()

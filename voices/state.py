@@ -21,6 +21,15 @@ from django.utils.dateformat import format as date_format
 from errors import StudioError
 from voices.models import Voice
 
+# Every state, in the order the library's filter offers them, with the label its badge shows.
+STATES = {
+    "ready": "Ready",
+    "needs_consent": "Needs consent",
+    "cloning": "Cloning",
+    "expiring": "Expiring",
+    "suspended": "Suspended",
+    "failed": "Failed",
+}
 # A voice this close to its deletion date says so (and offers to renew it) while it still speaks.
 EXPIRING_WITHIN = timedelta(days=14)
 

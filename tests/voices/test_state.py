@@ -13,7 +13,7 @@ from django.utils import timezone
 from errors import StudioError
 from voices.models import Voice
 from voices.services import voice_assert_usable
-from voices.state import voice_state
+from voices.state import STATES, voice_state
 
 pytestmark = pytest.mark.django_db
 
@@ -43,7 +43,7 @@ def test_the_state_says_a_voice_can_speak_exactly_when_the_speech_gate_lets_it(u
             engine,
             license,
         )
-        assert state.code in {"cloning", "needs_consent", "ready", "suspended", "failed", "expiring"}
+        assert state.code in STATES
 
 
 def test_an_available_voice_without_consent_needs_consent_not_ready(user, make_voice):
