@@ -124,13 +124,21 @@ def test_a_first_time_creator_goes_from_sign_in_to_downloaded_speech(
     name = page.get_by_role("textbox", name="The speaker’s name")
     expect(name).to_have_value("")
     name.fill("Casey Morgan")
-    phrase = consent_phrase_without_nine(page)
-    reading = speak(phrase, audio_dir / f"casey-{width}.wav", voice=SPEAKER)
-    page.locator("#consent-file").set_input_files(str(reading))
-    expect(page.locator("#consent-clip .player")).to_have_class(re.compile("is-ready"))
-    page.get_by_role("button", name="Send for verification").click()  # one click is enough
     result = page.locator("#consent-result")
-    expect(result).to_contain_text("Consent verified", timeout=CHECK_TIMEOUT)
+    for attempt in range(3):
+        # Whisper tiny.en now and then mishears espeak-ng's digits: the creator tries again, as the page
+        # offers (a fresh phrase); the page's part is what this test checks.
+        phrase = consent_phrase_without_nine(page)
+        reading = speak(phrase, audio_dir / f"casey-{width}-{attempt}.wav", voice=SPEAKER)
+        page.locator("#consent-file").set_input_files(str(reading))
+        expect(page.locator("#consent-clip .player")).to_have_class(re.compile("is-ready"))
+        page.get_by_role("button", name="Send for verification").click()  # one click is enough
+        expect(result).to_contain_text(re.compile("Consent verified|did not pass"), timeout=CHECK_TIMEOUT)
+        if "Consent verified" in result.inner_text():
+            break
+        expect(result).to_contain_text("The code was not heard")  # anything else is a real failure
+        result.get_by_role("button", name="Try again with a new phrase").click()
+    expect(result).to_contain_text("Consent verified")
     expect(page.locator("#consent-step")).to_have_class(re.compile("consent-step--done"))
     expect(page.locator('#voice [data-role="state-badge"]')).to_have_text("Ready")
     assert no_sideways_scroll(page)
