@@ -124,7 +124,7 @@ def _ranges(form: SpeechForm) -> list[tuple[str, dict]]:
                 name,
                 {
                     **shown,
-                    "low": shown["low"].format(min=field.min_value),
+                    "low": shown["low"].format(min=field.min_value).replace("-", "−"),  # a real minus
                     "high": shown["high"].format(max=field.max_value),
                     "min": field.min_value,
                     "max": field.max_value,
