@@ -10,7 +10,12 @@ from voices import views as voice_views
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("v1/schema", SpectacularAPIView.as_view(), name="schema"),
-    path("v1/docs", SpectacularRedocView.as_view(url_name="schema"), name="api-docs"),
+    path(
+        "v1/docs",
+        SpectacularRedocView.as_view(url_name="schema", template_name="studio/api_docs.html"),
+        name="api-docs",
+    ),
+    path("favicon.ico", studio_views.favicon, name="favicon"),
     path("v1/", include("jobs.urls")),
     path("v1/", include("voices.urls")),
     path("v1/", include("synthesis.urls")),

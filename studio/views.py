@@ -11,6 +11,7 @@ from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.storage import default_storage
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.views.decorators.http import require_http_methods, require_POST
 
 from errors import InvalidInput, NotFound
@@ -26,8 +27,10 @@ def api_keys(request: HttpRequest) -> HttpResponse:
     form = ApiKeyCreateForm(request.POST if request.method == "POST" else None)
     created = raw_key = None
     if request.method == "POST" and form.is_valid():
+        # A key without a name cannot be told apart from the next one: it gets a numbered one.
+        name = form.cleaned_data["name"].strip() or _default_key_name(request.user)
         try:
-            created, raw_key = services.api_key_create(user=request.user, name=form.cleaned_data["name"])
+            created, raw_key = services.api_key_create(user=request.user, name=name)
         except InvalidInput as exc:
             form.add_error("name", exc.message)
         else:
@@ -46,6 +49,14 @@ def api_keys(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _default_key_name(user) -> str:
+    taken = set(ApiKey.objects.filter(user=user).values_list("name", flat=True))
+    number = len(taken) + 1
+    while f"Key {number}" in taken:
+        number += 1
+    return f"Key {number}"
+
+
 @login_required
 @require_POST
 def api_key_revoke(request: HttpRequest, key_id: int) -> HttpResponse:
@@ -55,6 +66,11 @@ def api_key_revoke(request: HttpRequest, key_id: int) -> HttpResponse:
         raise Http404("No such API key.") from None
     messages.success(request, f"The key {key.prefix}… was revoked; requests with it are refused from now on.")
     return redirect("api-keys")
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico on pages that name no icon (the admin, JSON answers)."""
+    return redirect(static("studio/favicon.svg"), permanent=True)
 
 
 @staff_member_required

@@ -1,8 +1,8 @@
 from django.contrib import admin
 from django.db import models
 
-from synthesis.models import Speech
 from studio.widgets import WaveformAudioWidget
+from synthesis.models import Speech
 
 
 @admin.register(Speech)

@@ -1,12 +1,15 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.db import models
 from django.http import HttpRequest
-from django.utils.html import format_html
+from django.template.response import TemplateResponse
 
+from errors import InvalidInput, StudioError
+from studio.widgets import PLAYER_MEDIA, WaveformAudioWidget, audio_player, staff_audio_url
 from voices.models import Voice, VoiceConsent, VoiceEvent, VoiceSample
 from voices.services.moderation import voice_moderate
 from voices.services.voice import EDITABLE_FIELDS, voice_create, voice_delete, voice_update
-from studio.widgets import WaveformAudioWidget
 
 # Audio files (samples, previews) show a waveform player above the file input.
 AUDIO_FILE_WIDGETS = {models.FileField: {"widget": WaveformAudioWidget}}
@@ -31,31 +34,20 @@ class VoiceConsentInline(admin.TabularInline):
     ]  # fmt: skip
     readonly_fields = fields
 
-    class Media:
-        css = WaveformAudioWidget.Media.css
-        js = WaveformAudioWidget.Media.js
+    @property
+    def media(self) -> forms.Media:
+        return super().media + PLAYER_MEDIA
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
 
     @admin.display(description="Recording")
     def clip(self, consent: VoiceConsent) -> str:
-        """The widget's waveform player without its file input (the clip is evidence: it is not replaced)."""
-        url = WaveformAudioWidget().audio_url(consent.file)
+        """The studio's player without a file input (the clip is evidence: it is not replaced)."""
+        url = staff_audio_url(consent.file)
         if url is None:
             return "—"
-        label = f"consent clip of {consent.speaker_name}"
-        return format_html(
-            '<div class="waveform-widget" data-src="{url}" data-height="40" data-label="{label}">'
-            '<div class="waveform-widget__player">'
-            '<button type="button" class="waveform-widget__play" data-play aria-label="Play {label}">▶</button>'
-            '<div class="waveform-widget__wave" data-wave><span class="waveform-widget__status">Loading waveform…</span></div>'
-            '<span class="waveform-widget__time" data-time>0:00</span>'
-            '<a class="waveform-widget__download" href="{url}" download>Download</a>'
-            "</div></div>",
-            url=url,
-            label=label,
-        )
+        return audio_player(url, label=f"consent clip of {consent.speaker_name}", height=40)
 
 
 class VoiceEventInline(admin.TabularInline):
@@ -97,24 +89,56 @@ class ModerationQueueFilter(admin.SimpleListFilter):
         return queryset
 
 
+class ModerationReasonForm(forms.Form):
+    reason = forms.CharField(
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 70}),
+        help_text="The owner reads this on the voice page, and it stays in the audit log.",
+    )
+
+
 def _moderation_action(action: str, description: str):
-    def run(modeladmin, request: HttpRequest, queryset) -> None:
-        from django.contrib import messages
+    """An admin action that first asks the moderator why (the owner reads the reason), then calls
+    the moderation service for each selected voice; the service decides which reasons are required."""
 
-        from errors import StudioError
-
-        reason = request.POST.get("reason", "") or f"{action} in the admin moderation queue"
-        done = 0
-        for voice in queryset:
-            try:
-                voice_moderate(voice=voice, actor=request.user, action=action, reason=reason)
-                done += 1
-            except StudioError as exc:
-                modeladmin.message_user(request, f"{voice.name}: {exc.message}", level=messages.WARNING)
-        modeladmin.message_user(request, f"{description}: {done} voice(s).")
+    def run(modeladmin, request: HttpRequest, queryset):
+        form = ModerationReasonForm(request.POST if request.POST.get("apply") else None)
+        if form.is_bound and form.is_valid():
+            done, refused = 0, []
+            for voice in queryset:
+                try:
+                    voice_moderate(
+                        voice=voice, actor=request.user, action=action, reason=form.cleaned_data["reason"]
+                    )
+                    done += 1
+                except InvalidInput as exc:
+                    if exc.field != "reason":
+                        refused.append(f"{voice.name}: {exc.message}")
+                        continue
+                    form.add_error("reason", exc.message)  # nothing was changed: ask again
+                    break
+                except StudioError as exc:
+                    refused.append(f"{voice.name}: {exc.message}")
+            if not form.errors:
+                for message in refused:
+                    modeladmin.message_user(request, message, level=messages.WARNING)
+                modeladmin.message_user(request, f"{description}: {done} voice(s).")
+                return None
+        context = {
+            **modeladmin.admin_site.each_context(request),
+            "title": f"{description}: why?",
+            "opts": modeladmin.model._meta,
+            "voices": list(queryset),
+            "form": form,
+            "action": run.__name__,
+            "description": description,
+            "action_checkbox_name": ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/voices/voice/moderate.html", context)
 
     run.__name__ = f"moderate_{action}"
-    run.short_description = description
+    run.short_description = f"{description}…"
     return run
 
 
@@ -122,8 +146,8 @@ def _moderation_action(action: str, description: str):
 class VoiceAdmin(admin.ModelAdmin):
     formfield_overrides = AUDIO_FILE_WIDGETS
     list_display = [
-        "name", "id", "owner", "type", "status", "visibility", "verification", "moderation",
-        "similarity_score", "created_at",
+        "name", "preview_player", "id", "owner", "type", "status", "visibility", "verification",
+        "moderation", "similarity_score", "created_at",
     ]  # fmt: skip
     list_filter = [
         ModerationQueueFilter,
@@ -149,6 +173,18 @@ class VoiceAdmin(admin.ModelAdmin):
     ]  # fmt: skip
     inlines = [VoiceSampleInline, VoiceConsentInline, VoiceEventInline]
     raw_id_fields = ["owner"]
+
+    @property
+    def media(self) -> forms.Media:
+        return super().media + PLAYER_MEDIA
+
+    @admin.display(description="Preview")
+    def preview_player(self, voice: Voice) -> str:
+        """Listen from the queue: the audio loads only when played."""
+        url = staff_audio_url(voice.preview)
+        if url is None:
+            return "—"
+        return audio_player(url, label=f"preview of {voice.name}", load="click", download=False)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Voice | None = None) -> list[str]:
         # Owner, type and engine are chosen at creation; later changes go through the services.

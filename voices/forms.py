@@ -6,6 +6,7 @@ from django import forms
 
 import limits
 from voices.models import Voice
+from voices.state import STATES
 
 # Languages offered in the pages (the API accepts any short code; engines say which ones they speak).
 LANGUAGES = [
@@ -61,7 +62,7 @@ class VoiceFilterForm(forms.Form):
     q = forms.CharField(required=False, max_length=limits.NAME_MAX_CHARS, label="Search by name")
     language = forms.ChoiceField(required=False, choices=[("", "All languages"), *LANGUAGES])
     type = forms.ChoiceField(required=False, choices=TYPE_CHOICES)
-    status = forms.ChoiceField(required=False, choices=[("", "Any status"), *Voice.Status.choices])
+    state = forms.ChoiceField(required=False, label="State", choices=[("", "Any state"), *STATES.items()])
 
 
 class VoiceNewForm(forms.Form):

@@ -1,9 +1,14 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
 
 from studio.ids import prefixed_id
+
+if TYPE_CHECKING:
+    from voices.state import VoiceState
 
 
 def new_voice_id() -> str:
@@ -110,6 +115,13 @@ class Voice(models.Model):
     @property
     def is_built_in(self) -> bool:
         return self.type == self.Type.BUILT_IN
+
+    @property
+    def state(self) -> VoiceState:
+        """What the voice can do right now (voices/state.py): the one answer every page and the API give."""
+        from voices.state import voice_state
+
+        return voice_state(self)
 
 
 class VoiceSample(models.Model):

@@ -123,18 +123,17 @@ def voice_artifacts(voice: Voice) -> dict[str, bytes]:
     return {} if voice.is_built_in else artifacts_load(voice.id, voice.engine)
 
 
-def voices_for_speech(user: Any) -> list[tuple[str, list[tuple[str, str]]]]:
-    """Voices that can be picked on the speech page, grouped as the picker shows them. Own voices still
-    waiting for their speaker's consent come last: choosing one explains what is missing."""
-    voices = voices_visible_to(user).filter(status=Voice.Status.AVAILABLE).order_by("name")
-    groups: dict[str, list[tuple[str, str]]] = {
-        "My voices": [], "Built-in": [], "Shared": [], "Waiting for consent": [],
-    }  # fmt: skip
-    for voice in voices:
-        if voice.owner_id == user.pk:
-            verified = voice.verification == Voice.Verification.VERIFIED
-            group = "My voices" if verified else "Waiting for consent"
-        else:
-            group = "Built-in" if voice.is_built_in else "Shared"
+def voices_for_speech(user: Any) -> tuple[list[tuple[str, list[tuple[str, str]]]], list[Voice]]:
+    """The voices that can speak, grouped as the speech page's picker shows them, and the user's own
+    voices that cannot yet (each says why: ``Voice.state``, voices.state)."""
+    groups: dict[str, list[tuple[str, str]]] = {"My voices": [], "Built-in": [], "Shared": []}
+    not_ready = []
+    for voice in voices_visible_to(user).order_by("name"):
+        own = voice.owner_id == user.pk
+        if not voice.state.can_speak:
+            if own:
+                not_ready.append(voice)
+            continue
+        group = "My voices" if own else "Built-in" if voice.is_built_in else "Shared"
         groups[group].append((voice.id, voice.name))
-    return [(name, choices) for name, choices in groups.items() if choices]
+    return [(name, choices) for name, choices in groups.items() if choices], not_ready

@@ -8,6 +8,7 @@ import limits
 from studio.api import PageQuerySerializer
 from voices.models import Voice, VoiceSample
 from voices.selectors import OWNERS
+from voices.state import STATES
 
 
 class VoiceSampleSerializer(serializers.ModelSerializer):
@@ -37,7 +38,15 @@ class EngineTermsSerializer(serializers.Serializer):
     notes = serializers.CharField()
 
 
+class VoiceStateSerializer(serializers.Serializer):
+    code = serializers.ChoiceField(choices=list(STATES))
+    label = serializers.CharField()
+    detail = serializers.CharField()
+    can_speak = serializers.BooleanField()
+
+
 class VoiceSerializer(serializers.ModelSerializer):
+    state = serializers.SerializerMethodField()
     progress = serializers.SerializerMethodField()
     engine_terms = serializers.SerializerMethodField()
     preview_url = serializers.SerializerMethodField()
@@ -48,11 +57,16 @@ class VoiceSerializer(serializers.ModelSerializer):
         model = Voice
         fields = [
             "id", "name", "description", "owner", "language", "languages", "dialects", "gender", "age",
-            "avatar_url", "type", "visibility", "status", "progress", "error", "engine", "tier",
+            "avatar_url", "type", "visibility", "status", "state", "progress", "error", "engine", "tier",
             "training_options", "analysis", "similarity_score", "preview_url", "metadata", "license",
             "verification", "moderation", "moderation_reason", "engine_terms", "expires_at", "samples",
             "created_at", "updated_at",
         ]  # fmt: skip
+
+    @extend_schema_field(VoiceStateSerializer)
+    def get_state(self, voice: Voice) -> dict:
+        """What the voice can do right now, as the studio's pages say it (voices/state.py)."""
+        return voice.state.as_dict()
 
     @extend_schema_field(ProgressSerializer)
     def get_progress(self, voice: Voice) -> dict:

@@ -8,6 +8,8 @@ clone endpoint the API uses (POST /v1/voices/clone), and the consent step record
 
 from __future__ import annotations
 
+import json
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -16,6 +18,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import date as date_filter
 from django.urls import reverse
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 import limits
@@ -30,6 +33,7 @@ from voices.services.consent import CONSENT_JOB, consent_revoke
 from voices.services.moderation import voice_renew as voice_renew_service
 from voices.services.voice import voice_delete as voice_delete_service
 from voices.services.voice import voice_update
+from voices.state import CLONE_STEP_LABELS, CONSENT_STEP_LABELS, plain_error
 
 AUDIT_ROWS = 100  # the newest events on the page; the API (GET /v1/voices/<id>/events) has more
 
@@ -60,7 +64,6 @@ def voice_library(request: HttpRequest) -> HttpResponse:
             request.user,
             owner=filters.get("type") or None,  # the page's "type" menu: mine / built-in / shared
             language=filters.get("language") or None,
-            status=filters.get("status") or None,
             search=filters.get("q") or None,
         )
         .select_related("owner")
@@ -69,6 +72,8 @@ def voice_library(request: HttpRequest) -> HttpResponse:
             "-created_at"
         )
     )
+    if filters.get("state"):  # the state a card shows, computed from the row: filtered here
+        voices = [voice for voice in voices if voice.state.code == filters["state"]]
     voices = sorted(voices, key=lambda v: (v.owner_id != request.user.pk, not v.is_built_in))
     for voice in voices:
         _decorate(voice)
@@ -87,6 +92,7 @@ def voice_library(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@never_cache  # Back during a clone must ask again: the answer then shows the clone's progress
 def voice_new(request: HttpRequest) -> HttpResponse:
     """The new-voice page. ``?from=<voice id>`` reloads a failed voice's samples to fix them."""
     retry = None
@@ -107,6 +113,9 @@ def voice_new(request: HttpRequest) -> HttpResponse:
         "maxSamples": settings.STUDIO_MAX_SAMPLES,
         "maxUploadBytes": settings.STUDIO_MAX_UPLOAD_BYTES,
         "emotions": list(limits.EMOTIONS),
+        # Limits the page checks before the upload; the clone endpoint enforces them.
+        "minTrimSeconds": limits.TRIM_MIN_SECONDS,
+        "maxTranscriptChars": limits.TEXT_MAX_CHARS,
         "cloneUrl": "/v1/voices/clone",
         "retry": _retry_config(retry) if retry else None,
     }
@@ -118,8 +127,22 @@ def voice_new(request: HttpRequest) -> HttpResponse:
             "form": VoiceNewForm(initial=initial or None),
             "config": config,
             "retry": retry,
+            "cloning": _cloning_now(request.user),
+            "clone_step_labels": json.dumps(CLONE_STEP_LABELS),
         },
     )
+
+
+def _cloning_now(user) -> list[dict]:
+    """The user's voices being cloned, with their jobs: the new-voice page follows them live, so
+    coming Back (or reloading) during a clone shows its progress, not just an empty form."""
+    cloning = []
+    in_progress = (Voice.Status.PENDING, Voice.Status.PROCESSING)
+    for voice in selectors.voices_visible_to(user).filter(owner=user, status__in=in_progress):
+        job = _clone_job(voice)
+        if job is not None and job.status not in Job.FINAL:
+            cloning.append({"voice": voice, "job": job, "payload": job_payload(job)})
+    return cloning
 
 
 def _retry_config(voice: Voice) -> dict:
@@ -150,10 +173,11 @@ def _decorate(voice: Voice) -> Voice:
     return voice
 
 
-def _with_trim(sample: VoiceSample) -> VoiceSample:
+def _with_trim(sample: VoiceSample, number: int) -> VoiceSample:
     """Mark samples whose stored trim really cuts something (the page sends trims for all or none)."""
     start, end = sample.trim_start or 0.0, sample.trim_end
     sample.is_trimmed = start > 0.05 or (end is not None and end < sample.duration - 0.05)
+    sample.player_label = f"sample {number}"
     return sample
 
 
@@ -195,7 +219,7 @@ def _detail_context(request: HttpRequest, voice: Voice, form: VoiceEditForm | No
         "voice": voice,
         "is_owner": is_owner,
         "form": form,
-        "samples": [_with_trim(sample) for sample in voice.samples.all()] if is_owner else [],
+        "samples": [_with_trim(s, n) for n, s in enumerate(voice.samples.all(), 1)] if is_owner else [],
         "analysis": analysis,
         "similarity_percent": None if similarity is None else round(similarity * 100),
         "language_name": LANGUAGE_NAMES.get(voice.language, voice.language),
@@ -204,7 +228,8 @@ def _detail_context(request: HttpRequest, voice: Voice, form: VoiceEditForm | No
         ),
         "tier_label": TIER_LABELS.get(voice.tier, voice.tier),
         "in_progress": voice.status in (Voice.Status.PENDING, Voice.Status.PROCESSING),
-        "clone_steps": [name for name, _ in CLONE_STEPS],
+        "clone_steps": [(name, CLONE_STEP_LABELS.get(name, name)) for name, _ in CLONE_STEPS],
+        "failure_text": plain_error(voice.error) or "The cloning stopped with an error.",
         "job": job,
         "job_payload": job_payload(job) if job else None,
         **_trust_context(voice, is_owner),
@@ -316,12 +341,12 @@ def _consent_step_context(request: HttpRequest, voice: Voice, is_owner: bool) ->
         return {"consent_step": None}
     terms = _engine_terms(voice)
     commercial_allowed = bool(terms and terms["commercial_use"])
-    # Start from the newest request: an unrecorded one is the phrase already asked for, and after a
-    # failed or revoked consent the speaker is most likely the same person. Else: the user.
+    # The speaker names themselves: the field starts empty (never the account's name, which a creator
+    # would read out as shown). After an earlier request it holds the name that request gave: its
+    # phrase if it is still unrecorded, else the same speaker trying again.
     latest = voice.consents.first()
     waiting = latest if latest and latest.status == VoiceConsent.Status.AWAITING_RECORDING else None
-    user = request.user
-    speaker_name = latest.speaker_name if latest else (user.get_full_name().strip() or user.get_username())
+    speaker_name = latest.speaker_name if latest else ""
     license = waiting.license if waiting else voice.license
     if license == Voice.License.COMMERCIAL and not commercial_allowed:
         license = Voice.License.PERSONAL
@@ -332,6 +357,7 @@ def _consent_step_context(request: HttpRequest, voice: Voice, is_owner: bool) ->
             "speaker_name": speaker_name,
             "license": license,
             "commercial_allowed": commercial_allowed,
+            "steps": list(CONSENT_STEP_LABELS.items()),
             "config": {
                 "voiceId": voice.id,
                 "consentUrl": reverse("voice-consent", args=[voice.id]),

@@ -10,6 +10,7 @@ import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -34,6 +35,9 @@ MIC_TEXT = (
     "the computer can learn how my voice sounds. I will speak clearly and calmly, at my usual pace, and I "
     "will try not to rush through the words. Thank you for listening."
 )
+# The two widths every page is checked at: a laptop and a phone.
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
 UPLOAD_TEXT = (
     "The quick brown fox jumps over the lazy dog. I enjoy long walks when the weather is warm, and on rainy "
     "days I read a good book by the window, with a cup of tea."
@@ -114,6 +118,48 @@ def page(browser, studio: servers.Studio) -> Iterator:
     page.js_errors = errors
     yield page
     context.close()
+
+
+@pytest.fixture(params=[DESKTOP, PHONE], ids=["desktop", "phone"])
+def width(request, page) -> str:
+    """Run the test at both widths: "desktop" (1280×800) or "phone" (390×844)."""
+    page.set_viewport_size(request.param)
+    return "phone" if request.param is PHONE else "desktop"
+
+
+def studio_shell(studio: servers.Studio, code: str) -> list[str]:
+    """Run ``code`` in the studio's Django (manage.py shell): fixtures that put voices in a state
+    through the services. Returns the lines it printed."""
+    done = servers.manage(studio.env, "shell", "-c", code)
+    return [
+        line for line in done.stdout.splitlines() if line and "objects imported automatically" not in line
+    ]
+
+
+def user_create(studio: servers.Studio, username: str, password: str) -> None:
+    studio_shell(
+        studio,
+        f"from studio.services import user_ensure; user_ensure(username={username!r}, password={password!r})",
+    )
+
+
+def no_sideways_scroll(page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def outside_requests(page, base_url: str) -> list[str]:
+    """Collect every request the page makes to another host (the list fills as the page runs)."""
+    seen: list[str] = []
+    host = urlsplit(base_url).netloc
+
+    def check(url: str) -> None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("data", "blob") and parts.netloc != host:
+            seen.append(url)
+
+    page.on("request", lambda request: check(request.url))
+    page.on("websocket", lambda socket: check(socket.url))
+    return seen
 
 
 def sign_in(page, username: str = "admin", password: str = ADMIN_PASSWORD) -> None:

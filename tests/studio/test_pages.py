@@ -64,6 +64,17 @@ def test_creating_a_key_shows_it_once(client, user):
     assert raw_key not in again and f"{key.prefix}…" in again
 
 
+def test_a_key_created_without_a_name_gets_a_numbered_one(client, user):
+    client.force_login(user)
+
+    client.post("/keys", {"name": ""})
+    client.post("/keys", {"name": "   "})
+
+    names = sorted(ApiKey.objects.filter(user=user).values_list("name", flat=True))
+    assert names == ["Key 1", "Key 2"]
+    assert "Your new key “Key 3”" in client.post("/keys", {"name": ""}).content.decode()
+
+
 def test_key_name_too_long_is_refused_next_to_the_field(client, user):
     client.force_login(user)
     response = client.post("/keys", {"name": "x" * 101})

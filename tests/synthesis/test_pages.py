@@ -50,13 +50,11 @@ def test_speech_page_offers_usable_voices(alice_client, user, make_voice):
 
     response = alice_client.get("/speech")
 
+    # Only voices that can speak are offered; the user's others are listed with what they wait for.
     groups = dict(response.context["form"].fields["voice"].choices)
-    assert groups == {
-        "Built-in": [(BUILT_IN_ID, "Joe (studio base voice)")],
-        "Waiting for consent": [(own.id, "Alice narrator")],
-    }
-    # The first voice that can speak is chosen; one waiting for consent would only explain why not.
+    assert groups == {"Built-in": [(BUILT_IN_ID, "Joe (studio base voice)")]}
     assert response.context["form"].initial["voice"] == BUILT_IN_ID
+    assert [v.name for v in response.context["not_ready"]] == ["Alice narrator", "Still cloning"]
     page = response.content.decode()
     assert "/ 5000 characters" in page
 
@@ -102,7 +100,23 @@ def test_a_voice_without_consent_is_refused_next_to_the_voice(alice_client, user
     response = alice_client.post("/speech", form_data(voice=voice.id), **JSON)
 
     assert response.status_code == HTTPStatus.BAD_REQUEST
-    assert "consent" in response.json()["errors"]["voice"][0]["message"]
+    message = response.json()["errors"]["voice"][0]["message"]
+    assert (
+        message
+        == "“Alice narrator” can’t speak right now: Its speaker has not recorded the consent phrase yet."
+    )
+    assert "/v1/" not in message  # no API paths on a page
+
+
+def test_a_voice_that_cannot_speak_is_explained_not_offered(alice_client, user, make_voice):
+    voice = make_voice(user, "Alice narrator")
+    Voice.objects.filter(pk=voice.pk).update(status="AVAILABLE")
+
+    page = alice_client.get(f"/speech?voice={voice.id}").content.decode()
+
+    assert "“Alice narrator” can’t speak yet." in page and "has not recorded the consent phrase" in page
+    assert f'<option value="{voice.id}"' not in page
+    assert f'href="/voices/{voice.id}#consent-step"' in page
 
 
 def test_another_users_private_voice_cannot_be_chosen(alice_client, other_user, make_voice):

@@ -76,15 +76,41 @@ def test_a_suspended_voice_cannot_speak(api, user, make_voice, moderator):
     )
 
 
-def test_admin_actions_moderate_through_the_service(admin_client, user, make_voice):
+def test_admin_actions_ask_why_then_moderate_through_the_service(admin_client, user, make_voice):
     voice = make_voice(user, "Public", visibility="PUBLIC")
+    chosen = {"action": "moderate_approve", "_selected_action": [voice.pk]}
+
+    question = admin_client.post("/admin/voices/voice/", chosen)
+    voice.refresh_from_db()
+    assert question.status_code == HTTPStatus.OK and voice.moderation == "pending_review"
+    assert 'name="reason"' in question.content.decode()
+
     response = admin_client.post(
-        "/admin/voices/voice/", {"action": "moderate_approve", "_selected_action": [voice.pk]}, follow=True
+        "/admin/voices/voice/",
+        {**chosen, "apply": "yes", "reason": "Clear samples, consent verified."},
+        follow=True,
     )
     assert response.status_code == HTTPStatus.OK
     voice.refresh_from_db()
     assert voice.moderation == "approved"
-    assert VoiceEvent.objects.filter(voice_ref=voice.id, action="moderation", to_state="approved").exists()
+    event = VoiceEvent.objects.get(voice_ref=voice.id, action="moderation", to_state="approved")
+    assert event.reason == "Clear samples, consent verified."
+
+
+def test_suspending_in_the_admin_needs_the_reason_the_owner_reads(admin_client, user, make_voice):
+    voice = make_voice(user, "Radio spot")
+    chosen = {"action": "moderate_suspend", "_selected_action": [voice.pk], "apply": "yes"}
+
+    refused = admin_client.post("/admin/voices/voice/", {**chosen, "reason": "  "})
+    voice.refresh_from_db()
+    assert voice.moderation == "approved"
+    assert "the owner will read it" in refused.content.decode()
+
+    admin_client.post("/admin/voices/voice/", {**chosen, "reason": "A broadcast recording of someone else."})
+    voice.refresh_from_db()
+    assert voice.moderation == "suspended"
+    assert voice.moderation_reason == "A broadcast recording of someone else."
+    assert "admin moderation queue" not in voice.moderation_reason
 
 
 def test_admin_moderation_queue_lists_waiting_voices(admin_client, user, make_voice):

@@ -55,7 +55,7 @@ def test_library_filters_by_type_status_and_name(alice_client, user, make_voice)
     searched = alice_client.get("/", {"q": "podcast"}).content.decode()
     assert "Podcast voice" in searched and "Alice narrator" not in searched
 
-    available = alice_client.get("/", {"status": "AVAILABLE"}).content.decode()
+    available = alice_client.get("/", {"state": "ready"}).content.decode()
     assert "Joe (studio base voice)" in available and "Alice narrator" not in available
 
 

@@ -71,7 +71,12 @@ def test_an_available_voice_without_consent_offers_the_consent_step(alice_client
 
     page = response.content.decode()
     assert 'id="consent-step"' in page and 'href="#consent-step"' in page  # the hero points at it
-    assert 'value="Alice Liddell"' in page  # the speaker defaults to the user's name
+    # The speaker names themselves: not the account's name, which a creator would read out as shown.
+    assert (
+        'id="consent-speaker" name="speaker_name" value=""' in page
+        and 'placeholder="e.g. Alex Morgan"' in page
+    )
+    assert "Alice Liddell" not in page
     assert 'value="commercial"' in page and "Commercial use allowed by the engine" in page
     assert 'id="consent-record-button"' in page and 'id="consent-file"' in page
     config = consent_config(response)
@@ -229,8 +234,8 @@ def test_the_audit_log_lists_every_change_newest_first(alice_client, user, avail
 
     page = alice_client.get(f"/voices/{available_voice.id}").content.decode()
 
-    log = page[page.index('class="table table--compact audit-log"') :]
-    rows = re.findall(r"<tr>\s*<td><time[^>]*>[^<]*</time></td>\s*<td>([^<]*)</td>\s*<td>([^<]*)</td>", log)
+    log = page[page.index('class="table table--compact table--stack audit-log"') :]
+    rows = re.findall(r'<td data-label="Who">([^<]*)</td>\s*<td data-label="What">([^<]*)</td>', log)
     assert [action for _, action in rows] == ["Consent", "Retention", "Consent", "Created"]
     assert rows[0][0] == "alice" and rows[1][0] == "alice"
     assert "verified → revoked" in log and "consent revoked by the owner" in log
@@ -274,7 +279,7 @@ def test_admin_consent_inline_plays_the_clip(client, make_user, available_voice)
     page = client.get(admin_change_url(available_voice)).content.decode()
 
     media_url = f"/staff/media/{consent.file.name}"
-    assert f'class="waveform-widget" data-src="{media_url}"' in page
+    assert f'class="player player--small" data-src="{media_url}"' in page  # the studio's own player
     assert "Play consent clip of alice" in page
     assert "studio/js/waveform-widget.js" in page
     assert client.get(media_url).status_code == HTTPStatus.OK

@@ -1,4 +1,4 @@
-// Loaded on every page: confirmation dialogs, self-submitting filters, waveform players.
+// Loaded on every page: the phone menu, confirmation dialogs, self-submitting filters, players.
 import { mountPlayers } from "./player.js";
 
 /** Forms with data-confirm="…" ask first, in the page's <dialog>. */
@@ -51,6 +51,27 @@ function setupCopyButtons() {
   }
 }
 
+/** On a phone the main links fold behind a Menu button (without JavaScript they simply wrap). */
+function setupNavMenu() {
+  const header = document.querySelector(".site-header");
+  const toggle = header && header.querySelector(".nav-toggle");
+  if (!toggle) return;
+  toggle.hidden = false;
+  header.classList.add("has-nav-toggle");
+  const setOpen = (open) => {
+    header.classList.toggle("is-open", open);
+    toggle.setAttribute("aria-expanded", String(open));
+  };
+  toggle.addEventListener("click", () => setOpen(!header.classList.contains("is-open")));
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && header.classList.contains("is-open")) {
+      setOpen(false);
+      toggle.focus();
+    }
+  });
+}
+
+setupNavMenu();
 setupConfirmations();
 setupCopyButtons();
 setupAutosubmit();

@@ -1,14 +1,17 @@
-// The consent step of the voice page: ask the studio for the phrase (GET /v1/voices/<id>/consent),
-// record it (the new-voice page's recorder) or upload it, post it (POST, multipart), follow the check
-// over ws/jobs/<id>/, then show the verdict and swap in the refreshed trust panel.
-import WaveSurfer from "../../vendor/wavesurfer/wavesurfer.esm.js";
-import { requestJSON } from "./http.js";
-import { playerTime, waveOptions } from "./player.js";
-import { ProgressView, watchJob } from "./progress.js";
+// The consent step of the voice page. The speaker names themselves; then the page asks the studio for
+// the phrase (GET /v1/voices/<id>/consent) and shows it; the speaker records it (the new-voice page's
+// recorder) or uploads it; the page posts it (POST, multipart), follows the check over ws/jobs/<id>/,
+// shows the verdict and swaps in the refreshed trust panel. A verified consent shrinks to one line.
+//
+// No click is lost: the send button never greys out under the pointer. A click while the phrase is
+// still on its way waits for it; a click with something missing says what.
+import { followJob } from "./follow-job.js";
+import { plainMessage, requestJSON } from "./http.js";
+import { mountPlayer, unmountPlayer } from "./player.js";
 import { extensionFor, setupRecorder } from "./recorder.js";
 
 const $ = (id) => document.getElementById(id);
-const NAME_DELAY_MS = 700; // ask for a new phrase once the name has stopped changing
+const NAME_DELAY_MS = 500; // ask for the phrase once the name has stopped changing
 
 export function setupConsentStep() {
   const step = $("consent-step");
@@ -18,11 +21,15 @@ export function setupConsentStep() {
   const phrase = $("consent-phrase");
   const nameInput = $("consent-speaker");
   const submitButton = $("consent-submit");
+  const hint = $("consent-submit-hint");
   const progress = $("consent-progress");
   const result = $("consent-result");
-  let clip = null; // {blob, name, url, ws}
-  let phraseRequest = 0; // only the newest answer is shown
+  const emptyPhrase = phrase.textContent;
+  let clip = null; // {blob, name, url, player}
+  let shown = null; // {name, license} of the phrase on screen
+  let pending = null; // {name, license, promise} of the phrase being asked for
   let nameTimer = null;
+  let sending = false;
 
   const setState = (state) => {
     step.dataset.state = state;
@@ -47,49 +54,77 @@ export function setupConsentStep() {
   };
 
   const license = () => form.querySelector('input[name="license"]:checked')?.value || "personal";
+  const wanted = () => ({ name: nameInput.value.trim(), license: license() });
+  const same = (a, b) => !!a && !!b && a.name === b.name && a.license === b.license;
+
+  /** What is still missing, in words; "" when the recording can be sent. */
+  const missing = () => {
+    if (!phrase.dataset.consentId) return nameInput.value.trim() ? "Waiting for the sentence…" : "Type the speaker’s name first.";
+    if (!clip) return "Record or upload the sentence first.";
+    return "";
+  };
 
   const updateSubmit = () => {
-    const ready = !!clip && !!phrase.dataset.consentId;
-    submitButton.disabled = !ready;
-    $("consent-submit-hint").textContent = ready
-      ? "The check takes a few seconds."
-      : phrase.dataset.consentId
-        ? "Record or upload the phrase first."
-        : "Waiting for the phrase…";
+    const gap = sending ? "Sending…" : missing();
+    submitButton.setAttribute("aria-disabled", String(!!gap));
+    hint.textContent = gap || "The check takes a few seconds.";
   };
 
   // --- The phrase --------------------------------------------------------------------------------
 
-  async function loadPhrase() {
-    const request = ++phraseRequest;
-    const name = nameInput.value.trim();
-    if (!name) {
-      showNameError("Enter the speaker’s name: it is part of the phrase.");
-      return;
-    }
-    const query = new URLSearchParams({ speaker_name: name, license: license() });
+  function showEmptyPhrase() {
+    phrase.textContent = emptyPhrase;
     phrase.dataset.consentId = "";
-    phrase.classList.add("is-loading");
-    updateSubmit();
-    try {
-      const body = await requestJSON(`${config.consentUrl}?${query}`);
-      if (request !== phraseRequest) return;
-      showNameError("");
-      if (phrase.textContent !== body.phrase && clip) {
-        clearClip(); // a recording of another phrase (an older code) cannot pass
-        showError("The phrase changed, so the recording was discarded. Record the new phrase.");
-      }
-      phrase.textContent = body.phrase;
-      phrase.dataset.consentId = body.consent_id;
-    } catch (error) {
-      if (request !== phraseRequest) return;
-      if (error.field === "speaker_name") showNameError(error.message);
-      else showError(error.message);
-      phrase.textContent = "No phrase yet: correct the name above.";
-    } finally {
-      if (request === phraseRequest) phrase.classList.remove("is-loading");
+    phrase.dataset.empty = "";
+    shown = null;
+  }
+
+  /** Ask for the phrase of the name and licence on screen, unless it is shown or on its way already. */
+  function loadPhrase() {
+    const want = wanted();
+    if (!want.name) {
+      pending = null; // an answer still on its way is for a name that is gone
+      phrase.classList.remove("is-loading");
+      if (clip) clearClip();
+      showEmptyPhrase();
       updateSubmit();
+      return Promise.resolve();
     }
+    if (same(want, shown) && phrase.dataset.consentId) return Promise.resolve();
+    if (pending && same(want, pending)) return pending.promise;
+    const query = new URLSearchParams({ speaker_name: want.name, license: want.license });
+    phrase.classList.add("is-loading");
+    const request = { ...want };
+    request.promise = (async () => {
+      try {
+        const body = await requestJSON(`${config.consentUrl}?${query}`);
+        if (pending !== request) return;
+        showNameError("");
+        showError("");
+        if (phrase.textContent !== body.phrase && clip) {
+          clearClip(); // a recording of another phrase (an older code) cannot pass
+          showError("The sentence changed, so the recording was discarded. Record the new sentence.");
+        }
+        phrase.textContent = body.phrase;
+        phrase.dataset.consentId = body.consent_id;
+        delete phrase.dataset.empty;
+        shown = want;
+      } catch (error) {
+        if (pending !== request) return;
+        showEmptyPhrase();
+        if (error.field === "speaker_name") showNameError(error.message);
+        else showError(error.message);
+      } finally {
+        if (pending === request) {
+          pending = null;
+          phrase.classList.remove("is-loading");
+        }
+        updateSubmit();
+      }
+    })();
+    pending = request;
+    updateSubmit();
+    return request.promise;
   }
 
   nameInput.addEventListener("input", () => {
@@ -98,7 +133,7 @@ export function setupConsentStep() {
   });
   nameInput.addEventListener("change", () => {
     clearTimeout(nameTimer);
-    loadPhrase();
+    loadPhrase(); // asks only if the name differs from the phrase's: leaving the field costs nothing
   });
   for (const radio of form.querySelectorAll('input[name="license"]')) {
     radio.addEventListener("change", loadPhrase);
@@ -110,11 +145,10 @@ export function setupConsentStep() {
 
   function clearClip() {
     if (!clip) return;
-    clip.ws.destroy();
+    unmountPlayer(clip.player);
     URL.revokeObjectURL(clip.url);
     clip = null;
     clipBox.hidden = true;
-    clipBox.querySelector(".player").classList.remove("is-ready", "is-playing", "is-error");
     updateSubmit();
   }
 
@@ -126,35 +160,29 @@ export function setupConsentStep() {
       return;
     }
     const player = clipBox.querySelector(".player");
-    const wave = player.querySelector("[data-wave]");
-    const time = player.querySelector("[data-time]");
     const url = URL.createObjectURL(blob);
-    const ws = WaveSurfer.create(waveOptions({ container: wave, height: 48, url }));
-    clip = { blob, name, url, ws };
+    clip = { blob, name, url, player };
     clipBox.querySelector("[data-name]").textContent = name;
     clipBox.querySelector("[data-source]").textContent = source;
     clipBox.hidden = false;
-    let duration = 0;
-    ws.on("decode", (seconds) => {
-      duration = seconds;
-      player.classList.add("is-ready");
-      player.dataset.duration = seconds.toFixed(3);
-      time.textContent = playerTime(0, seconds);
-    });
-    ws.on("timeupdate", (current) => {
-      time.textContent = playerTime(current, duration);
-    });
+    const ws = mountPlayer(player, { url });
     ws.on("error", () => {
-      player.classList.add("is-error");
-      player.querySelector(".player__status").textContent = "The browser cannot draw this file; it is still sent and checked.";
+      player.querySelector("[data-status]").textContent = "The browser cannot draw this file; it is still sent and checked.";
     });
-    ws.on("play", () => player.classList.add("is-playing"));
-    ws.on("pause", () => player.classList.remove("is-playing"));
-    ws.on("finish", () => player.classList.remove("is-playing"));
     updateSubmit();
   }
 
-  clipBox.querySelector("[data-play]").addEventListener("click", () => clip && clip.ws.playPause());
+  /** Recording or uploading needs the sentence on screen first. */
+  const needPhrase = () => {
+    if (phrase.dataset.consentId) return false;
+    if (!nameInput.value.trim()) {
+      showNameError("Type the speaker’s name first: the sentence to read appears then.");
+      nameInput.focus();
+    } else {
+      showError("Wait a moment for the sentence to read.");
+    }
+    return true;
+  };
 
   const recorder = setupRecorder(
     {
@@ -168,6 +196,7 @@ export function setupConsentStep() {
     },
     {
       canStart: () => {
+        if (needPhrase()) return false;
         clearClip();
         showError("");
         return true;
@@ -180,6 +209,9 @@ export function setupConsentStep() {
   );
 
   const fileInput = $("consent-file");
+  fileInput.addEventListener("click", (event) => {
+    if (needPhrase()) event.preventDefault();
+  });
   fileInput.addEventListener("change", () => {
     const [file] = fileInput.files;
     fileInput.value = ""; // choosing the same file again still counts
@@ -195,74 +227,89 @@ export function setupConsentStep() {
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
+    if (sending) return;
     showError("");
     if (recorder.isRecording()) {
       showError("Stop the recording first.");
       return;
     }
-    if (!clip || !phrase.dataset.consentId) return;
+    clearTimeout(nameTimer);
+    await loadPhrase(); // the name may have changed a moment ago: its phrase first
+    const gap = missing();
+    if (gap) {
+      showError(gap);
+      return;
+    }
     const body = new FormData();
     body.append("file", clip.blob, clip.name);
-    submitButton.disabled = true;
+    sending = true;
     submitButton.textContent = "Sending…";
+    updateSubmit();
     try {
       const answer = await requestJSON(config.consentUrl, { method: "POST", body });
       follow(answer.job);
     } catch (error) {
       showError(error.message);
-      if (error.status === 409) loadPhrase(); // the phrase was used meanwhile (another tab): ask again
+      if (error.status === 409) {
+        shown = null; // the phrase was used meanwhile (another tab): ask again
+        loadPhrase();
+      }
     } finally {
+      sending = false;
       submitButton.textContent = "Send for verification";
       updateSubmit();
     }
   });
 
-  function follow(job) {
+  async function follow(job) {
     setState("checking");
-    const view = new ProgressView(progress);
-    const state = progress.querySelector("[data-live-state]");
-    view.update(job);
     progress.scrollIntoView({ block: "nearest" });
-    watchJob(
-      job.id,
-      (update) => {
-        view.update(update);
-        if (update.status === "SUCCEEDED" || update.status === "FAILED") finished(update);
-      },
-      (text) => {
-        state.textContent = text;
-      },
-    );
+    finished(await followJob(progress, job));
   }
 
   async function finished(job) {
     const verified = job.status === "SUCCEEDED" && job.result && job.result.decision === "verified";
-    const reason = job.status === "FAILED" ? job.error : job.result && job.result.reason;
-    const box = result.querySelector("[data-result-box]");
-    box.className = `alert ${verified ? "alert--success" : "alert--error"}`;
-    result.querySelector("[data-result-title]").textContent = verified
-      ? "Consent verified"
-      : "The recording did not pass the consent check";
-    result.querySelector("[data-result-text]").textContent = verified
-      ? `The ${license()} licence is recorded, and the voice can speak now.`
-      : reason || "The check stopped with an error.";
-    result.querySelector("[data-result-speech]").hidden = !verified;
-    result.querySelector("[data-result-retry]").hidden = verified;
     step.querySelector("[data-consent-note]")?.remove(); // the older verdict, replaced by this one
-    setState(verified ? "verified" : "failed");
-    result.focus();
     if (verified) {
-      const badge = step.querySelector("[data-step-badge]");
-      badge.className = "badge badge--available";
-      badge.textContent = "Done";
-      step.querySelector("[data-step-intro]").hidden = true;
-      const hero = document.querySelector("[data-hero-action]");
-      if (hero) {
-        hero.href = config.speechUrl;
-        hero.textContent = "Generate speech";
-      }
+      showVerified();
+    } else {
+      const reason = job.status === "FAILED" ? plainMessage(job.error) : job.result && job.result.reason;
+      const box = result.querySelector("[data-result-box]");
+      box.className = "alert alert--error";
+      result.querySelector("[data-result-title]").textContent = "The recording did not pass the consent check";
+      result.querySelector("[data-result-text]").textContent = reason || "The check stopped with an error.";
+      result.querySelector("[data-result-speech]").hidden = true;
+      result.querySelector("[data-result-retry]").hidden = false;
+      setState("failed");
+      result.focus();
     }
     await refreshTrustPanel();
+  }
+
+  /** Done: the step shrinks to one line, and the page's main action becomes "Generate speech". */
+  function showVerified() {
+    const box = result.querySelector("[data-result-box]");
+    box.className = "consent-done";
+    result.querySelector("[data-result-title]").textContent = "Consent verified";
+    result.querySelector("[data-result-text]").textContent = `${shown ? shown.name : "The speaker"}, ${license()} licence. The voice can speak now.`;
+    result.querySelector("[data-result-speech]").hidden = false;
+    result.querySelector("[data-result-retry]").hidden = true;
+    step.classList.add("consent-step--done");
+    for (const selector of ["[data-step-head]", "[data-step-intro]"]) step.querySelector(selector).hidden = true;
+    setState("verified");
+    result.focus();
+    const hero = document.querySelector("[data-hero-action]");
+    if (hero) {
+      hero.href = config.speechUrl;
+      hero.textContent = "Generate speech";
+    }
+    const badge = document.querySelector('#voice [data-role="state-badge"]');
+    if (badge) {
+      badge.className = "badge badge--ok";
+      badge.textContent = "Ready";
+      badge.title = "Ready to speak.";
+    }
+    document.querySelector("#voice [data-state-detail]")?.remove();
   }
 
   async function refreshTrustPanel() {
@@ -283,9 +330,11 @@ export function setupConsentStep() {
   result.querySelector("[data-result-retry]").addEventListener("click", async () => {
     clearClip();
     showError("");
-    phrase.textContent = "Asking the studio for a new phrase…";
+    shown = null; // the used phrase cannot be used again: the next one has a fresh code
+    phrase.textContent = "Asking the studio for a new sentence…";
+    phrase.dataset.consentId = "";
     setState("form");
-    await loadPhrase(); // the used phrase cannot be used again: this one has a fresh code
+    await loadPhrase();
     $("consent-record-button").focus();
   });
 
@@ -294,6 +343,7 @@ export function setupConsentStep() {
     follow(config.job);
   } else {
     setState("form");
-    loadPhrase();
+    if (nameInput.value.trim()) loadPhrase();
+    else updateSubmit();
   }
 }

@@ -1,4 +1,5 @@
-// Small helpers shared by the page scripts: CSRF, JSON requests with the studio's error shape, formatting.
+// Talking to the studio from a page: CSRF, JSON requests with the studio's error shape, and the
+// error messages in plain language (the API's messages are written for developers; its codes stay).
 
 export function csrfToken() {
   const meta = document.querySelector('meta[name="csrf-token"]');
@@ -10,12 +11,29 @@ export function csrfToken() {
 /** An error answered by the studio: {error: {code, message, field}} (API) or {errors: {...}} (forms). */
 export class StudioError extends Error {
   constructor(status, { code = "error", message = "", field = null, fieldErrors = null } = {}) {
-    super(message || `The server answered ${status}.`);
+    super(plainMessage(message) || `The server answered ${status}.`);
     this.status = status;
     this.code = code;
     this.field = field;
     this.fieldErrors = fieldErrors; // Django form errors: {field: [{message, code}]}
   }
+}
+
+// Developer wording in API messages, and what a page says instead.
+const PLAIN = [
+  // "(GET /v1/voices/…/consent)": how a program would do it; the page has a button for that.
+  [/\s*\((?:GET|POST|PUT|PATCH|DELETE) \/v1\/[^)]*\)/g, ""],
+  [/WAV, MP3, FLAC, OGG \(Vorbis or Opus\), WebM\/Opus, M4A\/AAC, or raw 16-bit PCM sent as audio\/L16;rate=NNNN/g, "WAV, MP3, FLAC, OGG, WebM or M4A"],
+  [/^texts\[(\d+)\]: /, (_, index) => `Line ${Number(index) + 1}: `],
+  [/^'[^']*' is not an audio type\..*$/, "This is not an audio file. Use WAV, MP3, FLAC, OGG, WebM or M4A."],
+  [/^Internal error while running the (\w+) job \(\w+\)\.?$/, (_, kind) => `Something went wrong in the studio while running the ${kind}. Try again; if it keeps happening, tell the administrator.`],
+];
+
+/** A message from the studio, in the words a page should show. */
+export function plainMessage(message) {
+  let text = String(message || "");
+  for (const [pattern, replacement] of PLAIN) text = text.replace(pattern, replacement);
+  return text.trim();
 }
 
 export async function errorFrom(response) {
@@ -67,29 +85,4 @@ export async function requestJSON(url, { method = "GET", json, body, headers = {
   if (!response.ok) throw await errorFrom(response);
   if (response.status === 204) return null;
   return response.json();
-}
-
-export function formatClock(seconds) {
-  if (!Number.isFinite(seconds) || seconds < 0) seconds = 0;
-  const whole = Math.floor(seconds);
-  const minutes = Math.floor(whole / 60);
-  return `${minutes}:${String(whole % 60).padStart(2, "0")}`;
-}
-
-export function formatSeconds(seconds) {
-  if (!Number.isFinite(seconds)) return "—";
-  if (seconds >= 90) return `${Math.floor(seconds / 60)} min ${Math.round(seconds % 60)} s`;
-  return `${seconds.toFixed(1)} s`;
-}
-
-export function formatEta(seconds) {
-  if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return "estimating time left…";
-  if (seconds < 1) return "almost done";
-  if (seconds < 60) return `about ${Math.ceil(seconds)} s left`;
-  return `about ${Math.ceil(seconds / 60)} min left`;
-}
-
-export function cssVar(name, fallback) {
-  const value = getComputedStyle(document.documentElement).getPropertyValue(name).trim();
-  return value || fallback;
 }

@@ -2,7 +2,7 @@
 // (wavesurfer's record plugin), a timer, an input level meter, and one Record/Stop button.
 import WaveSurfer from "../../vendor/wavesurfer/wavesurfer.esm.js";
 import RecordPlugin from "../../vendor/wavesurfer/plugins/record.esm.js";
-import { formatClock } from "./http.js";
+import { formatClock } from "./format.js";
 
 // Raw microphone: browsers' voice processing (echo cancellation, noise suppression, gain control)
 // changes the timbre the clone learns from and the consent check compares against.

@@ -1,13 +1,14 @@
 // The speech page: generate one text (the page's form → a job followed over the websocket) or a batch
 // (POST /v1/speech/batch), then play and download the result; the recent generations refresh below.
-import { mountPlayer, mountPlayers } from "./player.js";
-import { ProgressView, watchJob } from "./progress.js";
-import { requestJSON } from "./http.js";
+import { followJob } from "./follow-job.js";
+import { plainMessage, requestJSON } from "./http.js";
+import { mountPlayer, mountPlayers, unmountPlayer } from "./player.js";
 
 const form = document.getElementById("speech-form");
 const $ = (id) => document.getElementById(id);
 const progressCard = $("speech-progress");
-const progress = new ProgressView(progressCard);
+// The limits the server enforces (text length, batch size, slider ranges), as the server gives them.
+const config = JSON.parse($("speech-config").textContent);
 let busy = false;
 
 // --- Controls ----------------------------------------------------------------------------------------
@@ -15,7 +16,7 @@ let busy = false;
 function setupControls() {
   const text = $("id_text");
   const counter = $("text-counter");
-  const max = Number(text.getAttribute("maxlength"));
+  const max = config.maxChars;
   const count = () => {
     counter.querySelector("[data-count]").textContent = String(text.value.length);
     counter.classList.toggle("counter--over", text.value.length >= max);
@@ -51,7 +52,10 @@ function setupControls() {
 
   const batch = $("batch-text");
   const lines = () => {
-    document.querySelector("[data-batch-count]").textContent = String(batchLines().length);
+    const count = batchLines().length;
+    const shown = document.querySelector("[data-batch-count]");
+    shown.textContent = String(count);
+    shown.classList.toggle("counter--over", count > config.maxBatch);
   };
   batch.addEventListener("input", lines);
   lines();
@@ -134,11 +138,12 @@ function showError(error) {
 
 // --- Generate ----------------------------------------------------------------------------------------
 
-function startProgress(title) {
+/** Show the progress card and follow the job in it; resolves with the final job. */
+function follow(title, job) {
   progressCard.querySelector("h2").textContent = title;
-  progress.update({ status: "QUEUED", percent: 0, step: "" });
   progressCard.hidden = false;
   progressCard.scrollIntoView({ block: "nearest", behavior: "smooth" });
+  return followJob(progressCard, job);
 }
 
 function setBusy(on) {
@@ -147,23 +152,6 @@ function setBusy(on) {
     button.disabled = on;
     button.setAttribute("aria-busy", String(on));
   }
-}
-
-/** Wait for the job over the websocket; resolves with the final job. */
-function followJob(jobId) {
-  const state = progressCard.querySelector("[data-live-state]");
-  return new Promise((resolve) => {
-    watchJob(
-      jobId,
-      (job) => {
-        progress.update(job);
-        if (job.status === "SUCCEEDED" || job.status === "FAILED") resolve(job);
-      },
-      (text) => {
-        state.textContent = text;
-      },
-    );
-  });
 }
 
 async function generate(event) {
@@ -180,9 +168,8 @@ async function generate(event) {
   $("batch-result").hidden = true;
   try {
     const { job } = await requestJSON(form.action, { method: "POST", body: new FormData(form) });
-    startProgress("Generating speech…");
-    const final = await followJob(job.id);
-    if (final.status === "FAILED") throw { message: `Generation failed: ${final.error}` };
+    const final = await follow("Generating speech…", job);
+    if (final.status === "FAILED") throw { message: `Generation failed: ${plainMessage(final.error)}` };
     await showResult(final.result.speech_id);
     refreshRecent();
   } catch (error) {
@@ -193,15 +180,11 @@ async function generate(event) {
   }
 }
 
-let resultPlayer = null;
-
 async function showResult(speechId) {
   const speech = await requestJSON(`/v1/speech/${encodeURIComponent(speechId)}`);
   const section = $("speech-result");
   const player = $("result-player");
-  if (resultPlayer) resultPlayer.destroy();
-  delete player.wavesurfer;
-  player.classList.remove("is-ready", "is-error", "is-playing");
+  unmountPlayer(player);
   player.dataset.src = speech.audio_url;
   player.dataset.speechId = speech.id;
   const similarity = ` · similarity ${Math.round(speech.similarity_boost * 100)} %`;
@@ -211,7 +194,7 @@ async function showResult(speechId) {
   download.href = `${speech.audio_url}?download=1`;
   download.querySelector("[data-format]").textContent = speech.format.toUpperCase();
   section.hidden = false;
-  resultPlayer = mountPlayer(player);
+  mountPlayer(player);
   player.querySelector("[data-play]").focus({ preventScroll: true });
 }
 
@@ -233,8 +216,8 @@ async function generateBatch() {
   if (busy) return;
   clearErrors();
   const lines = batchLines();
-  if (!lines.length) {
-    showFieldError("texts", "Paste at least one line of text.");
+  if (!lines.length || lines.length > config.maxBatch) {
+    showFieldError("texts", lines.length ? `That is ${lines.length} lines; a batch takes at most ${config.maxBatch}.` : "Paste at least one line of text.");
     $("batch-text").focus();
     return;
   }
@@ -255,9 +238,8 @@ async function generateBatch() {
   $("speech-result").hidden = true;
   try {
     const batch = await requestJSON("/v1/speech/batch", { method: "POST", json: body });
-    startProgress(`Generating ${lines.length} file${lines.length === 1 ? "" : "s"}…`);
-    const final = await followJob(batch.batch_id);
-    if (final.status === "FAILED") throw { message: `The batch failed: ${final.error}` };
+    const final = await follow(`Generating ${lines.length} file${lines.length === 1 ? "" : "s"}…`, { id: batch.batch_id });
+    if (final.status === "FAILED") throw { message: `The batch failed: ${plainMessage(final.error)}` };
     showBatch(await requestJSON(`/v1/speech/batch/${encodeURIComponent(batch.batch_id)}`));
     refreshRecent();
   } catch (error) {

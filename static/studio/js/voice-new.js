@@ -1,21 +1,22 @@
 // The new-voice page: record (record plugin) or upload samples, trim them (regions plugin), tag them,
 // then post everything to the clone endpoint the API uses (POST /v1/voices/clone) with the session.
-import WaveSurfer from "../../vendor/wavesurfer/wavesurfer.esm.js";
 import RegionsPlugin from "../../vendor/wavesurfer/plugins/regions.esm.js";
-import { csrfToken, errorFrom, formatClock, formatSeconds, requestJSON } from "./http.js";
-import { waveOptions } from "./player.js";
+import { formatClock, formatSeconds } from "./format.js";
+import { followJob } from "./follow-job.js";
+import { csrfToken, errorFrom, requestJSON } from "./http.js";
+import { KEPT_COLOR, mountPlayer, trimVeils } from "./player.js";
 import { extensionFor, setupRecorder } from "./recorder.js";
 
 const config = JSON.parse(document.getElementById("voice-new-config").textContent);
 const form = document.getElementById("voice-form");
 const $ = (id) => document.getElementById(id);
-const REGION_COLOR = "rgba(79, 70, 229, 0.16)";
 const SAMPLE_FIELDS = new Set(["file", "files", "emotions", "transcripts", "trim_starts", "trim_ends", "audio_url", "samples"]);
 
 /** @type {Array<{id:number, blob:Blob, name:string, el:HTMLElement, ws:any, region:any, duration:number|null}>} */
 const samples = [];
 let nextId = 1;
 let recordings = 0;
+let submitting = false;
 
 // --- Samples ---------------------------------------------------------------------------------------
 
@@ -44,48 +45,37 @@ function addSample(blob, name, source, preset = {}) {
   $("samples").append(el);
 
   const regions = RegionsPlugin.create();
+  const veils = trimVeils(regions);
   const url = URL.createObjectURL(blob);
-  const ws = WaveSurfer.create(waveOptions({ container: el.querySelector("[data-wave]"), height: 80, url, plugins: [regions] }));
-  const sample = { id, blob, name, el, ws, region: null, duration: null, url };
+  const player = el.querySelector(".player");
+  const sample = { id, blob, name, el, ws: null, region: null, duration: null, url };
+  // What the trim cuts away is veiled, so it does not look like part of the sample.
+  sample.showVeils = () => sample.region && veils.update(sample.region.start, sample.region.end, sample.duration);
   samples.push(sample);
 
-  ws.on("decode", (duration) => {
-    sample.duration = duration;
-    el.querySelector(".player").classList.add("is-ready");
-    el.dataset.duration = duration.toFixed(3);
-    const start = clamp(preset.trimStart ?? 0, 0, duration);
-    const end = clamp(preset.trimEnd ?? duration, start, duration);
-    sample.region = regions.addRegion({
-      start,
-      end,
-      color: REGION_COLOR,
-      drag: true,
-      resize: true,
-      minLength: 0.5,
-    });
-    sample.region.on("update-end", () => sampleChanged(sample));
-    sample.region.on("update", () => showTrim(sample));
-    sampleChanged(sample);
+  sample.ws = mountPlayer(player, {
+    url,
+    plugins: [regions],
+    // Play plays the kept part only: what the studio will use.
+    onPlay: () => (sample.region ? sample.region.play(true) : sample.ws.play()),
+    onReady: (ws, duration) => {
+      sample.duration = duration;
+      el.dataset.duration = duration.toFixed(3);
+      const start = clamp(preset.trimStart ?? 0, 0, duration);
+      const end = clamp(preset.trimEnd ?? duration, start, duration);
+      sample.region = regions.addRegion({ start, end, color: KEPT_COLOR, drag: true, resize: true, minLength: config.minTrimSeconds });
+      sample.region.on("update", () => {
+        showTrim(sample);
+        sample.showVeils();
+      });
+      sample.region.on("update-end", () => sampleChanged(sample));
+      sampleChanged(sample);
+    },
   });
-  ws.on("error", () => {
-    el.querySelector(".player").classList.add("is-error");
-    el.querySelector(".player__status").textContent =
-      "The browser cannot draw this file; it is still sent and the studio checks it.";
-    sampleChanged(sample);
-  });
-  const play = el.querySelector("[data-play]");
-  ws.on("play", () => {
-    el.querySelector(".player").classList.add("is-playing");
-    play.setAttribute("aria-label", "Pause");
-  });
-  ws.on("pause", () => {
-    el.querySelector(".player").classList.remove("is-playing");
-    play.setAttribute("aria-label", "Play the selection");
-  });
-  play.addEventListener("click", () => {
-    if (ws.isPlaying()) ws.pause();
-    else if (sample.region) sample.region.play(true);
-    else ws.play();
+  sample.ws.on("error", () => {
+    player.querySelector("[data-status]").textContent = "The browser cannot draw this file; it is still sent and the studio checks it.";
+    clearSampleError(sample);
+    updateTotal();
   });
   el.querySelector("[data-remove]").addEventListener("click", () => removeSample(sample));
   el.querySelector("[data-reset-trim]").addEventListener("click", () => {
@@ -98,8 +88,9 @@ function addSample(blob, name, source, preset = {}) {
       if (!sample.region) return;
       const [side, delta] = button.dataset.nudge.split(":");
       const { start, end } = sample.region;
-      if (side === "start") sample.region.setOptions({ start: clamp(start + Number(delta), 0, end - 0.5) });
-      else sample.region.setOptions({ end: clamp(end + Number(delta), start + 0.5, sample.duration) });
+      const shortest = config.minTrimSeconds;
+      if (side === "start") sample.region.setOptions({ start: clamp(start + Number(delta), 0, end - shortest) });
+      else sample.region.setOptions({ end: clamp(end + Number(delta), start + shortest, sample.duration) });
       sampleChanged(sample);
     });
   }
@@ -135,6 +126,7 @@ function showTrim(sample) {
 
 function sampleChanged(sample) {
   showTrim(sample);
+  sample.showVeils();
   clearSampleError(sample);
   updateTotal();
 }
@@ -165,16 +157,23 @@ function updateTotal() {
   const tier = selectedTier();
   const { min, max } = config.tiers[tier];
   const total = samples.reduce((sum, s) => sum + (s.region ? s.region.end - s.region.start : 0), 0);
-  const unknown = samples.some((s) => s.duration === null);
-  $("total-seconds").textContent = formatSeconds(total) + (unknown ? " +" : "");
+  const unknown = samples.filter((s) => s.duration === null && s.el.querySelector(".player.is-error")).length;
+  const loading = samples.some((s) => s.duration === null && !s.el.querySelector(".player.is-error"));
+  $("total-seconds").textContent = formatSeconds(total);
   $("total-fill").style.width = `${Math.min(total / min, 1) * 100}%`;
   const enough = total >= min;
   $("total").classList.toggle("is-enough", enough);
   let hint;
-  if (total > max) hint = `That is more than the ${tier} tier accepts (${formatSeconds(max)}). Choose a higher tier or remove audio.`;
+  if (loading) hint = "Measuring the audio…";
+  else if (total > max) hint = `That is more than the ${tier} tier accepts (${formatSeconds(max)}). Choose a higher tier under More options, or remove audio.`;
   else if (enough) hint = `Enough for the ${tier} tier (at least ${formatSeconds(min)} of speech).`;
+  else if (unknown) hint = `The browser cannot measure ${unknown === 1 ? "one file" : `${unknown} files`}; the studio measures ${unknown === 1 ? "it" : "them"} when you clone.`;
+  else if (!samples.length) hint = `Record or add at least ${formatSeconds(min)} of speech for the ${tier} tier.`;
   else hint = `Add about ${formatSeconds(min - total)} more: the ${tier} tier needs at least ${formatSeconds(min)} of speech.`;
   $("total-hint").textContent = hint;
+  // Clone waits for enough audio; files the browser cannot read go to the studio, which measures them.
+  const button = $("submit-button");
+  if (!submitting) button.disabled = loading || total > max || (!enough && !unknown);
 }
 
 // --- Recording ---------------------------------------------------------------------------------------
@@ -295,6 +294,8 @@ function showError(error) {
     target.textContent = error.message;
     target.hidden = false;
   }
+  const folded = target.closest("details");
+  if (folded) folded.open = true; // an error under "More options" must be seen
   target.tabIndex = -1;
   target.scrollIntoView({ block: "center", behavior: "smooth" });
   target.focus({ preventScroll: true });
@@ -365,6 +366,7 @@ async function submit(event) {
   }
   const button = $("submit-button");
   const status = $("submit-status");
+  submitting = true;
   button.disabled = true;
   button.textContent = "Uploading…";
   try {
@@ -378,9 +380,10 @@ async function submit(event) {
     }
     window.location.assign(`/voices/${encodeURIComponent(voice.id)}`);
   } catch (error) {
-    button.disabled = false;
+    submitting = false;
     button.textContent = "Clone voice";
     status.textContent = "";
+    updateTotal();
     showError(error);
   }
 }
@@ -401,6 +404,31 @@ async function loadRetrySamples() {
   }
 }
 
+// --- Clones already running: followed live (coming Back or reloading during a clone lands here) -------
+
+function followRunningClones() {
+  for (const card of document.querySelectorAll("[data-clone-running]")) {
+    const snapshot = document.getElementById(card.dataset.jobId);
+    const job = snapshot ? JSON.parse(snapshot.textContent) : { id: card.dataset.jobId };
+    followJob(card, job).then((final) => {
+      const state = card.querySelector("[data-live-state]");
+      state.textContent = final.status === "SUCCEEDED" ? "Done" : "Stopped";
+      const link = document.createElement("a");
+      link.href = card.dataset.voiceUrl;
+      link.className = "button button--primary button--small";
+      link.textContent = final.status === "SUCCEEDED" ? "Record its consent" : "See what went wrong";
+      card.querySelector(".panel__head").append(link);
+    });
+  }
+}
+
+// A page restored from the back/forward cache would show the state it was left in ("Uploading…"):
+// load it afresh instead, with the clones that are running now.
+window.addEventListener("pageshow", (event) => {
+  if (event.persisted) window.location.reload();
+});
+
+followRunningClones();
 startRecorder();
 setupUploads();
 form.elements.tier.addEventListener("change", updateTotal);
