@@ -104,6 +104,7 @@ def as_dict() -> dict[str, object]:
         "outputFormats": list(OUTPUT_FORMATS),
         "outputRates": list(OUTPUT_RATES),
         "nameMaxChars": NAME_MAX_CHARS,
+        "speakerNameMaxChars": SPEAKER_NAME_MAX_CHARS,
         "descriptionMaxChars": DESCRIPTION_MAX_CHARS,
         "tiers": {tier: TIER_SPEECH_SECONDS[tier].as_dict() for tier in TIERS},
         "trimMinSeconds": TRIM_MIN_SECONDS,
