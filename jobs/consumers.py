@@ -6,13 +6,17 @@ or a reloaded page sees the current state), then live events, then a final event
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from jobs.events import job_group, job_payload
+from jobs.metrics import WEBSOCKETS_OPEN
 from jobs.models import Job
+
+log = logging.getLogger(__name__)
 
 # Close codes (4000-4999 are the application's): the browser shows why the socket closed.
 CLOSE_UNAUTHENTICATED = 4401
@@ -20,6 +24,13 @@ CLOSE_NOT_FOUND = 4404
 
 
 class JobConsumer(AsyncJsonWebsocketConsumer):
+    counted = False
+
+    async def accept(self, subprotocol: str | None = None, headers: Any = None) -> None:
+        await super().accept(subprotocol, headers)
+        self.counted = True
+        WEBSOCKETS_OPEN.inc()
+
     async def connect(self) -> None:
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
@@ -46,8 +57,14 @@ class JobConsumer(AsyncJsonWebsocketConsumer):
         return job_payload(job) if job else None
 
     async def disconnect(self, code: int) -> None:
+        if self.counted:
+            self.counted = False
+            WEBSOCKETS_OPEN.dec()
         if hasattr(self, "group"):
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+            try:
+                await self.channel_layer.group_discard(self.group, self.channel_name)
+            except Exception:  # the member then expires with the group (STUDIO_CHANNELS_GROUP_EXPIRY)
+                log.warning("Could not leave group %s", self.group, exc_info=True)
 
     async def job_event(self, message: dict) -> None:
         await self.send_json(

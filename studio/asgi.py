@@ -9,6 +9,12 @@ django_asgi_app = get_asgi_application()
 from django.conf import settings  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
+from studio.storage import storage_ensure_at_start  # noqa: E402
+
+# A web process that cannot use its storage (missing bucket, wrong S3 credentials) stops here, saying
+# what to fix, instead of failing every upload later.
+storage_ensure_at_start()
+
 if settings.STUDIO_SERVE_STATIC:
     # One process serves its own static files (embedded mode); behind a proxy, let the proxy do it.
     django_asgi_app = ASGIStaticFilesHandler(django_asgi_app)
