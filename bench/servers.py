@@ -410,6 +410,51 @@ def api_call(studio: Studio, key: str, method: str, path: str, body: dict | None
         return error.code, json.loads(error.read() or b"null")
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_http_no_redirect = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirect())
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body or b"null")
+
+
+def http_request(
+    studio: Studio,
+    key: str | None,
+    method: str,
+    path: str,
+    *,
+    data: bytes | None = None,
+    json_body: Any = None,
+    headers: dict[str, str] | None = None,
+    timeout: float = 60,
+) -> Answer:
+    """One request, redirects not followed (a 302 to a signed S3 URL is an answer of its own)."""
+    headers = dict(headers or {})
+    if key:
+        headers["Authorization"] = f"Bearer {key}"
+    if json_body is not None:
+        data = json.dumps(json_body).encode()
+        headers.setdefault("Content-Type", "application/json")
+    url = path if path.startswith("http") else studio.base_url + path
+    request = urllib.request.Request(url, method=method, data=data, headers=headers)
+    try:
+        with _http_no_redirect.open(request, timeout=timeout) as response:
+            return Answer(response.status, dict(response.headers), response.read())
+    except urllib.error.HTTPError as error:
+        return Answer(error.code, dict(error.headers), error.read())
+
+
 def demo_job_create(studio: Studio, key: str, **params: float) -> dict:
     status, body = api_call(studio, key, "POST", "/v1/jobs/demo", params)
     if status != 202:

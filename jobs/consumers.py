@@ -6,6 +6,7 @@ or a reloaded page sees the current state), then live events, then a final event
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import Any
 
@@ -51,7 +52,9 @@ class JobConsumer(AsyncJsonWebsocketConsumer):
         if snapshot["status"] in Job.FINAL:
             await self.send_json({"event": "final", "job": snapshot})
 
-    @database_sync_to_async
+    # Not thread-sensitive: snapshots of many sockets connecting at once run side by side (each on a
+    # pooled connection) instead of queueing on one thread past daphne's 5 s handshake timeout.
+    @functools.partial(database_sync_to_async, thread_sensitive=False)
     def _snapshot(self, job_id: str, user: Any) -> dict | None:
         job = Job.objects.filter(pk=job_id, owner=user).first()
         return job_payload(job) if job else None

@@ -69,7 +69,9 @@ class ApiKeyWebsocketMiddleware:
             query = parse_qs(scope.get("query_string", b"").decode())
             raw_key = (query.get("api_key") or [None])[0]
         if raw_key:
-            found = await database_sync_to_async(user_for_key)(raw_key)
+            # Not thread-sensitive: hundreds of sockets connecting at once (a deploy, a popular page)
+            # would otherwise wait for each other's lookups on one thread, past daphne's 5 s handshake.
+            found = await database_sync_to_async(user_for_key, thread_sensitive=False)(raw_key)
             if found is not None:
                 scope = dict(scope, user=found[0])
         return await self.inner(scope, receive, send)

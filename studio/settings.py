@@ -199,6 +199,8 @@ if STUDIO_STORAGE == "s3":
                 "file_overwrite": False,
                 "public_endpoint_url": env_str("STUDIO_S3_PUBLIC_ENDPOINT_URL") or None,
                 "addressing_style": env_str("STUDIO_S3_ADDRESSING_STYLE", "path") or None,
+                # Signature v4 (botocore signs URLs with the deprecated v2 for custom endpoints otherwise).
+                "signature_version": "s3v4",
             },
         },
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

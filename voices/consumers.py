@@ -3,6 +3,7 @@ of every job that works on the voice (``jobs`` sends them to the voice's group, 
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -36,7 +37,7 @@ class VoiceConsumer(JobConsumer):
         await self.accept()
         await self.send_json({"event": "snapshot", **snapshot})
 
-    @database_sync_to_async
+    @functools.partial(database_sync_to_async, thread_sensitive=False)  # as JobConsumer._snapshot
     def _voice_snapshot(self, voice_id: str, user: Any) -> dict | None:
         from voices.serializers import VoiceSerializer
 
