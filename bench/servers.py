@@ -360,10 +360,19 @@ def beat_start(env: dict[str, str], log_dir: Path, name: str) -> Process:
     )
 
 
+# README's daphne command line: a burst of websocket handshakes (500 at once on a busy 2-core machine)
+# took up to 9 s; daphne's default 5 s handshake limit dropped a quarter of them.
+DAPHNE_OPTIONS = ["--websocket_connect_timeout", "30", "--proxy-headers"]
+
+
 def daphne_start(env: dict[str, str], log_dir: Path, port: int) -> Process:
     return process_start(
         f"daphne-{port}",
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "studio.asgi:application"],
+        [
+            *(sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port)),
+            *DAPHNE_OPTIONS,
+            "studio.asgi:application",
+        ],
         env,
         log_dir,
     )
