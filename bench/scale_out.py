@@ -184,7 +184,7 @@ def main() -> None:
 
 def run(studio: servers.Studio, key: str, args: argparse.Namespace, database_url: str) -> None:
     voices = ["en-us+m3", "en-us+f4", "en-gb+m2", "en-us+f2"]
-    started = time.monotonic()
+    started, started_at = time.monotonic(), time.time()
     job_ids = []
     for index in range(args.clones):
         answer = servers.http_request(
@@ -197,6 +197,9 @@ def run(studio: servers.Studio, key: str, args: argparse.Namespace, database_url
     crowd = asyncio.run(websocket_load(studio, key, job_ids, args.subscribers))
     elapsed = time.monotonic() - started
     latencies = [1000 * (received - sent) for s in crowd for sent, received, _ in s.events]
+    # Once every subscriber has its snapshot, the handshake burst is over: the steady state.
+    all_connected = max(s.snapshot_at for s in crowd)
+    steady = [1000 * (received - sent) for s in crowd for sent, received, _ in s.events if sent > all_connected]
     lost, expected = lost_events(crowd)
     statuses = [servers.job_fetch(studio, key, job_id)["status"] for job_id in job_ids]
     early = [s.closed_early for s in crowd if s.closed_early]
@@ -205,6 +208,11 @@ def run(studio: servers.Studio, key: str, args: argparse.Namespace, database_url
         f"{elapsed:.0f} s; {len(latencies)} events received; latency p50 {percentile(latencies, 0.5):.1f} ms, "
         f"p95 {percentile(latencies, 0.95):.1f} ms, max {max(latencies, default=float('nan')):.1f} ms; "
         f"lost {lost} of {expected}; closed early {len(early)} {sorted(set(early))}",
+        flush=True,
+    )
+    print(
+        f"  after all {args.subscribers} had connected ({all_connected - started_at:.0f} s in): "
+        f"{len(steady)} events, p50 {percentile(steady, 0.5):.1f} ms, p95 {percentile(steady, 0.95):.1f} ms",
         flush=True,
     )
     baseline = [concurrent_reads(studio, key, 1, database_url)[0][0] for _ in range(20)]

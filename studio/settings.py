@@ -131,10 +131,13 @@ if DATABASE_URL:
     # then mean one PostgreSQL connection per thread, and ~100 concurrent requests exhausted the server's
     # max_connections=100. A pool per process bounds them instead: a request borrows a connection for its
     # duration and waits (up to STUDIO_DB_POOL_TIMEOUT seconds) when all are busy. Each process opens at
-    # most STUDIO_DB_POOL_MAX_SIZE; README "Scaling out" adds them up. STUDIO_DB_POOL=off leaves pooling
+    # most STUDIO_DB_POOL_MAX_SIZE; README ("Database connections") adds them up. STUDIO_DB_POOL=off leaves pooling
     # to a pgbouncer in transaction mode in front of the database (one short connection per request).
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0, conn_health_checks=True)}
-    if env_bool("STUDIO_DB_POOL", True):
+    if not env_bool("STUDIO_DB_POOL", True):
+        # Behind pgbouncer in transaction mode a cursor cannot outlive its transaction.
+        DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+    else:
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
             "min_size": env_int("STUDIO_DB_POOL_MIN_SIZE", 1),
             "max_size": env_int("STUDIO_DB_POOL_MAX_SIZE", 10),
