@@ -25,10 +25,8 @@ import json
 import os
 import sys
 import tempfile
-import threading
 import time
 from collections import defaultdict
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -62,7 +60,9 @@ def percentile(values: list[float], fraction: float) -> float:
 def speech_wav(voice: str) -> bytes:
     import subprocess
 
-    return subprocess.run(["espeak-ng", "-v", voice, "--stdout", SPEECH], capture_output=True, check=True).stdout
+    return subprocess.run(
+        ["espeak-ng", "-v", voice, "--stdout", SPEECH], capture_output=True, check=True
+    ).stdout
 
 
 async def subscribe(studio: servers.Studio, key: str, subscriber: Subscriber, timeout: float) -> None:
@@ -101,7 +101,9 @@ async def subscribe(studio: servers.Studio, key: str, subscriber: Subscriber, ti
         subscriber.closed_early = type(error).__name__
 
 
-async def websocket_load(studio: servers.Studio, key: str, job_ids: list[str], subscribers: int) -> list[Subscriber]:
+async def websocket_load(
+    studio: servers.Studio, key: str, job_ids: list[str], subscribers: int
+) -> list[Subscriber]:
     crowd = [Subscriber(job_ids[index % len(job_ids)]) for index in range(subscribers)]
     await asyncio.gather(*(subscribe(studio, key, subscriber, timeout=900) for subscriber in crowd))
     return crowd
@@ -123,34 +125,12 @@ def lost_events(crowd: list[Subscriber]) -> tuple[int, int]:
     return lost, expected
 
 
-def concurrent_reads(studio: servers.Studio, key: str, reads: int, database_url: str) -> tuple[list[float], list[int], int]:
-    import psycopg
-
-    peak = 0
-    stop = threading.Event()
-
-    def watch() -> None:
-        nonlocal peak
-        with psycopg.connect(database_url, autocommit=True) as db:
-            while not stop.is_set():
-                query = "SELECT count(*) - 1 FROM pg_stat_activity WHERE datname = current_database()"
-                peak = max(peak, db.execute(query).fetchone()[0])
-                time.sleep(0.02)
-
-    def read(_: int) -> tuple[float, int]:
-        started = time.perf_counter()
-        status = servers.http_request(studio, key, "GET", "/v1/voices", timeout=120).status
-        return 1000 * (time.perf_counter() - started), status
-
-    watcher = threading.Thread(target=watch)
-    watcher.start()
-    try:
-        with ThreadPoolExecutor(reads) as pool:
-            results = list(pool.map(read, range(reads)))
-    finally:
-        stop.set()
-        watcher.join()
-    return [ms for ms, _ in results], [status for _, status in results], peak
+def concurrent_reads(
+    studio: servers.Studio, key: str, reads: int, database_url: str
+) -> tuple[list[float], list[int], int]:
+    with servers.PostgresConnectionPeak(database_url) as peak:
+        results = servers.concurrent_gets(studio, key, "/v1/voices", reads)
+    return [ms for ms, _ in results], [status for _, status in results], peak.value
 
 
 def main() -> None:
@@ -169,7 +149,9 @@ def main() -> None:
             servers.redis_database_flush(REDIS_URL)
             env = servers.distributed_env(root / "data", database_url=database_url, redis_url=REDIS_URL)
             env = servers.s3_env(env, s3, "studio-bench")
-            studio = servers.studio_distributed_start(env, root / "logs", workers=2, pool="prefork", beat=True)
+            studio = servers.studio_distributed_start(
+                env, root / "logs", workers=2, pool="prefork", beat=True
+            )
             key = servers.api_key_create(env, "bench")
             run(studio, key, args, database_url)
             closes = sum(studio.web.output().count(text) for text in ("MaxConnectionsError", "1011"))
@@ -199,7 +181,9 @@ def run(studio: servers.Studio, key: str, args: argparse.Namespace, database_url
     latencies = [1000 * (received - sent) for s in crowd for sent, received, _ in s.events]
     # Once every subscriber has its snapshot, the handshake burst is over: the steady state.
     all_connected = max(s.snapshot_at for s in crowd)
-    steady = [1000 * (received - sent) for s in crowd for sent, received, _ in s.events if sent > all_connected]
+    steady = [
+        1000 * (received - sent) for s in crowd for sent, received, _ in s.events if sent > all_connected
+    ]
     lost, expected = lost_events(crowd)
     statuses = [servers.job_fetch(studio, key, job_id)["status"] for job_id in job_ids]
     early = [s.closed_early for s in crowd if s.closed_early]

@@ -464,6 +464,50 @@ def http_request(
         return Answer(error.code, dict(error.headers), error.read())
 
 
+def concurrent_gets(studio: Studio, key: str, path: str, count: int) -> list[tuple[float, int]]:
+    """``count`` GET requests at once, one thread each: (milliseconds, status) of each."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def get(_: int) -> tuple[float, int]:
+        started = time.perf_counter()
+        status = http_request(studio, key, "GET", path, timeout=120).status
+        return 1000 * (time.perf_counter() - started), status
+
+    with ThreadPoolExecutor(count) as pool:
+        return list(pool.map(get, range(count)))
+
+
+class PostgresConnectionPeak:
+    """While the block runs, the most connections to ``database_url``'s database at once (sampled every
+    20 ms; the sampler's own connection not counted): ``with PostgresConnectionPeak(url) as peak: ...``,
+    then ``peak.value``."""
+
+    def __init__(self, database_url: str) -> None:
+        import threading
+
+        self.database_url = database_url
+        self.value = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def __enter__(self) -> PostgresConnectionPeak:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _watch(self) -> None:
+        import psycopg
+
+        query = "SELECT count(*) - 1 FROM pg_stat_activity WHERE datname = current_database()"
+        with psycopg.connect(self.database_url, autocommit=True) as db:
+            while not self._stop.is_set():
+                self.value = max(self.value, db.execute(query).fetchone()[0])
+                time.sleep(0.02)
+
+
 def demo_job_create(studio: Studio, key: str, **params: float) -> dict:
     status, body = api_call(studio, key, "POST", "/v1/jobs/demo", params)
     if status != 202:

@@ -15,10 +15,8 @@ import json
 import os
 import re
 import signal
-import threading
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import psycopg
@@ -94,6 +92,16 @@ def clone_start(studio: servers.Studio, key: str, name: str) -> dict:
     )
     assert answer.status == 202, answer.body
     return answer.json()
+
+
+def clone_running(
+    studio: servers.Studio, key: str, name: str, database_url: str
+) -> tuple[dict, servers.Process, int]:
+    """A clone past its first step, the worker running it and the pool process that does."""
+    clone = clone_start(studio, key, name)
+    wait_job(database_url, clone["job"]["id"], lambda row: row["status"] == "RUNNING" and row["step"] not in ("", "decode"),
+             timeout=120, message="the clone did not start")  # fmt: skip
+    return clone, *busiest_child(studio)
 
 
 def busiest_child(studio: servers.Studio) -> tuple[servers.Process, int]:
@@ -211,11 +219,8 @@ def test_a_process_with_wrong_s3_credentials_stops_at_start_and_says_what_to_fix
 def test_a_clone_whose_worker_process_is_killed_is_run_again_at_once_and_completes(
     studio, key, s3, postgres_database_url
 ) -> None:
-    clone = clone_start(studio, key, "Child%20kill")
+    clone, worker, child = clone_running(studio, key, "Child%20kill", postgres_database_url)
     job_id = clone["job"]["id"]
-    wait_job(postgres_database_url, job_id, lambda row: row["status"] == "RUNNING" and row["step"] not in ("", "decode"),
-             timeout=120, message="the clone did not start")  # fmt: skip
-    worker, child = busiest_child(studio)
     os.kill(child, signal.SIGKILL)
     killed_at = time.monotonic()
 
@@ -225,7 +230,9 @@ def test_a_clone_whose_worker_process_is_killed_is_run_again_at_once_and_complet
     final = wait_job(postgres_database_url, job_id, lambda row: row["status"] in ("SUCCEEDED", "FAILED"),
                      timeout=300, message="the clone did not finish")  # fmt: skip
 
-    print(f"\npool process killed: running again after {rerun_after:.1f} s, done after {time.monotonic() - killed_at:.0f} s")
+    print(
+        f"\npool process killed: running again after {rerun_after:.1f} s, done after {time.monotonic() - killed_at:.0f} s"
+    )
     assert final["status"] == "SUCCEEDED" and final["attempts"] == 2, final
     assert rerun_after < CHILD_RECOVERY
     voice = servers.http_request(studio, key, "GET", f"/v1/voices/{clone['id']}").json()
@@ -237,11 +244,8 @@ def test_a_clone_whose_worker_process_is_killed_is_run_again_at_once_and_complet
 def test_a_clone_whose_whole_worker_is_killed_is_finished_by_the_other_worker(
     studio, key, s3, postgres_database_url
 ) -> None:
-    clone = clone_start(studio, key, "Worker%20kill")
+    clone, worker, _ = clone_running(studio, key, "Worker%20kill", postgres_database_url)
     job_id = clone["job"]["id"]
-    wait_job(postgres_database_url, job_id, lambda row: row["status"] == "RUNNING" and row["step"] not in ("", "decode"),
-             timeout=120, message="the clone did not start")  # fmt: skip
-    worker, _ = busiest_child(studio)
     for pid in [*servers.worker_children(worker), worker.popen.pid]:
         os.kill(pid, signal.SIGKILL)
     worker.popen.wait(10)
@@ -299,7 +303,9 @@ def _socket(studio: servers.Studio, key: str, path: str):
 
 def _finished_demo_job(studio: servers.Studio, key: str, database_url: str) -> str:
     job = servers.demo_job_create(studio, key, seconds=0.2, chunks=1)
-    wait_job(database_url, job["id"], lambda row: row["status"] == "SUCCEEDED", timeout=60, message="demo job")
+    wait_job(
+        database_url, job["id"], lambda row: row["status"] == "SUCCEEDED", timeout=60, message="demo job"
+    )
     return job["id"]
 
 
@@ -314,7 +320,9 @@ def test_an_idle_websocket_stays_open_for_30_seconds_and_still_receives_events(
             assert json.loads(await websocket.recv())["event"] == "final"
             with pytest.raises(TimeoutError):  # nothing for 30 s, and the server does not close it
                 await asyncio.wait_for(websocket.recv(), 30)
-            await _group_send(redis_url, f"job.{job_id}", {"type": "job.event", "event": "progress", "job": {"id": job_id}})
+            await _group_send(
+                redis_url, f"job.{job_id}", {"type": "job.event", "event": "progress", "job": {"id": job_id}}
+            )
             return json.loads(await asyncio.wait_for(websocket.recv(), 10))
 
     assert asyncio.run(idle_then_receive())["event"] == "progress"
@@ -358,30 +366,12 @@ def test_300_clients_leaving_at_once_leave_no_group_members_behind(
 def test_200_concurrent_reads_all_succeed_and_postgres_connections_stay_bounded(
     studio, key, postgres_database_url
 ) -> None:
-    peak = 0
-    stop = threading.Event()
+    with servers.PostgresConnectionPeak(postgres_database_url) as peak:
+        statuses = [status for _, status in servers.concurrent_gets(studio, key, "/v1/voices", 200)]
 
-    def watch_connections() -> None:
-        nonlocal peak
-        with psycopg.connect(postgres_database_url, autocommit=True) as db:
-            while not stop.is_set():
-                count = db.execute(
-                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                ).fetchone()[0]
-                peak = max(peak, count - 1)  # not this watcher
-                time.sleep(0.02)
-
-    watcher = threading.Thread(target=watch_connections)
-    watcher.start()
-    try:
-        with ThreadPoolExecutor(200) as pool:
-            statuses = list(pool.map(lambda _: servers.http_request(studio, key, "GET", "/v1/voices").status, range(200)))
-    finally:
-        stop.set()
-        watcher.join()
     assert statuses.count(200) == 200, {status: statuses.count(status) for status in set(statuses)}
     # daphne's pool (10) + each worker's parent and pool process (main thread + heartbeat) + beat.
-    assert peak <= 10 + 2 * 3 + 1, peak
+    assert peak.value <= 10 + 2 * 3 + 1, peak.value
 
 
 def test_health_readiness_and_metrics_describe_the_running_studio(studio, key, postgres_database_url) -> None:
@@ -396,7 +386,9 @@ def test_health_readiness_and_metrics_describe_the_running_studio(studio, key, p
 
     text = servers.http_request(studio, None, "GET", "/metrics").body.decode()
     assert re.search(r'^studio_jobs_finished_total\{kind="demo",outcome="succeeded"\} [1-9]', text, re.M)
-    assert re.search(r'^studio_job_duration_seconds_count\{kind="demo",outcome="succeeded"\} [1-9]', text, re.M)
+    assert re.search(
+        r'^studio_job_duration_seconds_count\{kind="demo",outcome="succeeded"\} [1-9]', text, re.M
+    )
     assert re.search(r'^studio_jobs\{queue="cpu",status="QUEUED"\} \d', text, re.M)
     assert re.search(r"^studio_broker_queue_messages\{queue=\"cpu\"\} \d", text, re.M)
     assert re.search(r"^studio_websockets_open \d", text, re.M)

@@ -29,28 +29,41 @@ def test_readyz_checks_the_database_the_broker_and_the_storage(client):
     assert body["checks"]["storage"]["detail"].startswith("local folder")
 
 
-def test_readyz_is_unavailable_when_the_storage_is_and_keeps_the_details_in_the_log(client, monkeypatch, caplog):
+def test_readyz_is_unavailable_when_the_storage_is_and_keeps_the_details_in_the_log(
+    client, monkeypatch, caplog
+):
     from studio import storage
 
     def refused(*args, **kwargs):
-        raise ImproperlyConfigured("S3 refused the credentials for the bucket 'media' at http://10.0.0.5:9000")
+        raise ImproperlyConfigured(
+            "S3 refused the credentials for the bucket 'media' at http://10.0.0.5:9000"
+        )
 
     monkeypatch.setattr(storage, "storage_check", refused)
     response = client.get("/readyz")
 
     assert response.status_code == HTTPStatus.SERVICE_UNAVAILABLE
-    assert response.json()["checks"]["storage"] == {"ok": False, "error": "ImproperlyConfigured", "ms": pytest.approx(0, abs=1000)}
+    assert response.json()["checks"]["storage"] == {
+        "ok": False,
+        "error": "ImproperlyConfigured",
+        "ms": pytest.approx(0, abs=1000),
+    }
     assert "10.0.0.5" not in response.content.decode()
     assert "S3 refused the credentials" in caplog.text
 
 
 def test_metrics_count_finished_jobs_and_show_the_queue(client, api, eager_jobs):
-    assert api.post("/v1/jobs/demo", {"seconds": 0.2, "chunks": 1}, format="json").status_code == HTTPStatus.ACCEPTED
+    assert (
+        api.post("/v1/jobs/demo", {"seconds": 0.2, "chunks": 1}, format="json").status_code
+        == HTTPStatus.ACCEPTED
+    )
 
     text = client.get("/metrics").content.decode()
 
     assert re.search(r'^studio_jobs_finished_total\{kind="demo",outcome="succeeded"\} [1-9]', text, re.M)
-    assert re.search(r'^studio_job_duration_seconds_bucket\{kind="demo",le="\+Inf",outcome="succeeded"\} [1-9]', text, re.M)
+    assert re.search(
+        r'^studio_job_duration_seconds_bucket\{kind="demo",le="\+Inf",outcome="succeeded"\} [1-9]', text, re.M
+    )
     assert re.search(r'^studio_jobs\{queue="cpu",status="QUEUED"\} 0\.0$', text, re.M)
     assert re.search(r"^studio_websockets_open \d", text, re.M)
 

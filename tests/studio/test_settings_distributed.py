@@ -31,7 +31,12 @@ def distributed_settings(tmp_path) -> dict:
     )
     env["STUDIO_STORAGE"] = "s3"
     done = subprocess.run(
-        [sys.executable, "-c", READ], cwd=servers.REPO_ROOT, env=env, capture_output=True, text=True, check=True
+        [sys.executable, "-c", READ],
+        cwd=servers.REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return json.loads(done.stdout.strip().splitlines()[-1])
 

@@ -47,7 +47,9 @@ def test_signed_urls_expire_as_configured_and_use_the_public_endpoint_when_given
     internal = urlsplit(s3_storage().url("voices/v1/preview.mp3"))
     assert internal.netloc == "s3:8333" and parse_qs(internal.query)["X-Amz-Expires"] == ["90"]
 
-    public = urlsplit(s3_storage(public_endpoint_url="https://media.example.com").url("voices/v1/preview.mp3"))
+    public = urlsplit(
+        s3_storage(public_endpoint_url="https://media.example.com").url("voices/v1/preview.mp3")
+    )
     assert public.netloc == "media.example.com" and public.path == "/voice-studio/voices/v1/preview.mp3"
     assert parse_qs(public.query)["X-Amz-Expires"] == ["90"]
 
