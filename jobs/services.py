@@ -33,6 +33,14 @@ from jobs.models import Job
 
 log = logging.getLogger(__name__)
 
+# A job run again starts over: its progress too (the new run reports from 0).
+REQUEUED = {
+    "status": Job.Status.QUEUED,
+    "step": "requeued: its worker stopped",
+    "heartbeat_at": None,
+    "percent": 0.0,
+    "eta_seconds": None,
+}
 ABANDONED_MESSAGE = (
     "The job stopped {attempts} times before it could finish: the worker running it crashed, was "
     "killed or ran out of memory. It is not retried again; try again later, or with shorter input."
@@ -83,13 +91,13 @@ def jobs_requeue_stale(
     requeued = []
     with transaction.atomic():
         stale_ids = list(Job.objects.filter(stale).values_list("pk", flat=True))
-        Job.objects.filter(stale, pk__in=stale_ids).update(
-            status=Job.Status.QUEUED, step="requeued: its worker stopped", heartbeat_at=None
-        )
+        Job.objects.filter(stale, pk__in=stale_ids).update(**REQUEUED)
         pending = Q(pk__in=stale_ids) | (Q(status=Job.Status.QUEUED) if include_queued else Q(pk__in=[]))
         for job in Job.objects.filter(pending, status=Job.Status.QUEUED).order_by("created_at"):
             job_enqueue(job)
             requeued.append(job.id)
+            if job.id in stale_ids:
+                job_broadcast(job, "progress")  # watchers see "requeued" instead of a frozen step
     if stale_ids:
         log.warning("Requeued %d job(s) whose worker stopped: %s", len(stale_ids), ", ".join(stale_ids))
     return requeued
@@ -111,10 +119,13 @@ def job_worker_lost(job_id: str, *, timed_out: bool = False) -> None:
     else:
         with transaction.atomic():
             requeued = Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING, attempts=job.attempts).update(
-                status=Job.Status.QUEUED, step="requeued: its worker stopped", heartbeat_at=None
+                **REQUEUED
             )
             if requeued:
                 job_enqueue(job)
+        if requeued:
+            job.refresh_from_db()
+            job_broadcast(job, "progress")
         log.warning("Job %s lost its worker (attempt %d); requeued", job.id, job.attempts)
 
 
