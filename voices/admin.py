@@ -3,10 +3,10 @@ from django.db import models
 from django.http import HttpRequest
 from django.utils.html import format_html
 
-from studio.widgets import WaveformAudioWidget
 from voices.models import Voice, VoiceConsent, VoiceEvent, VoiceSample
 from voices.services.moderation import voice_moderate
 from voices.services.voice import EDITABLE_FIELDS, voice_create, voice_delete, voice_update
+from studio.widgets import WaveformAudioWidget
 
 # Audio files (samples, previews) show a waveform player above the file input.
 AUDIO_FILE_WIDGETS = {models.FileField: {"widget": WaveformAudioWidget}}
