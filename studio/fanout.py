@@ -2,9 +2,10 @@
 
 With one membership per socket, an event for a job that 125 sockets of one daphne process follow was
 125 messages through Redis, each popped with a round trip of its own and decoded on its own: 500
-subscribers of four running clones kept one process busy enough that events waited seconds (p95
-3.9 s, bench/scale_out.py on a busy 2-core machine). Here the process joins each group once, one
-message per event reaches it, and it hands that message to its local sockets.
+subscribers of four running clones kept one process so busy that events waited seconds. Here the
+process joins each group once, one message per event reaches it, and it hands that message, encoded
+once, to its local sockets. Measured (bench/scale_out.py, the same busy 2-core machine, 0 events lost
+both times): p50 414 ms → 103 ms, p95 3.9 s → 0.34 s.
 
 Messages must name their group (``"group"``); ``jobs.events.job_broadcast`` does. A socket that joins
 refreshes the membership, so it does not reach the layer's group expiry while sockets come and go.
