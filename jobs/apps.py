@@ -8,5 +8,7 @@ class JobsConfig(AppConfig):
     def ready(self) -> None:
         from jobs.demo import DEMO_JOB
         from jobs.kinds import JobKind, job_kind_register
+        from studio.apps import metrics_register
 
         job_kind_register(JobKind(DEMO_JOB, handler="jobs.demo:demo_run"))
+        metrics_register("jobs", "jobs.metrics:JobsCollector")

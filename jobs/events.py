@@ -49,6 +49,7 @@ def job_broadcast(job: Job, event: str) -> None:
     message = {"type": "job.event", "event": event, "job": job_payload(job), "sent_at": time.time()}
     try:
         for group in [job_group(job.id), *job_extra_groups(job)]:
-            async_to_sync(layer.group_send)(group, message)
+            # The group travels with the message: each web process fans it out to its own sockets.
+            async_to_sync(layer.group_send)(group, {**message, "group": group})
     except Exception:  # A dead channel layer must not fail the work; clients can still poll the row.
         log.exception("Could not publish %s event for %s", event, job.id)

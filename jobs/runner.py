@@ -1,5 +1,9 @@
 """Running a job on a worker: claim the row, call the kind's handler with a progress reporter, finish.
 
+While the handler runs, a thread writes the job's heartbeat every ``STUDIO_JOB_HEARTBEAT_SECONDS``,
+whatever the handler is doing (a model loading, a long synthesis without progress reports): a stale
+heartbeat then means the worker died, never that it was busy (``jobs.services``).
+
 A handler raises one of the studio's errors (``errors.StudioError``) to fail with a message the user
 can act on; anything else fails the job with a short internal-error message (and a logged traceback).
 """
@@ -7,17 +11,20 @@ can act on; anything else fails the job with a short internal-error message (and
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Sequence
 
 from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.db import connection
 from django.utils import timezone
 
 from errors import StudioError
 from jobs.events import job_broadcast
 from jobs.kinds import job_kind
 from jobs.models import Job
-from jobs.services import job_claim, job_finish
+from jobs.services import job_claim, job_finish, job_heartbeat
 
 log = logging.getLogger(__name__)
 
@@ -35,12 +42,43 @@ def job_run(job_id: str) -> Job | None:
     kind = job_kind(job.kind)
     progress = JobProgress(job, on_report=kind.on_progress)
     try:
-        result = kind.resolve()(job, progress)
+        with Heartbeat(job):
+            result = kind.resolve()(job, progress)
     except Exception as exc:
         if not isinstance(exc, (StudioError, SoftTimeLimitExceeded)):
             log.exception("Job %s (%s) crashed", job.id, job.kind)
         return job_finish(job, error=error_message(exc, job.kind))
     return job_finish(job, result=result or {})
+
+
+class Heartbeat:
+    """A daemon thread that keeps the running job's heartbeat fresh until the block ends."""
+
+    def __init__(self, job: Job, interval: float | None = None) -> None:
+        self.job = job
+        self.interval = settings.STUDIO_JOB_HEARTBEAT_SECONDS if interval is None else interval
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._beat, name=f"heartbeat-{job.id}", daemon=True)
+
+    def __enter__(self) -> Heartbeat:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stopped.set()
+        self.thread.join(self.interval + 5)
+
+    def _beat(self) -> None:
+        try:
+            while not self.stopped.wait(self.interval):
+                try:
+                    if not job_heartbeat(self.job):
+                        log.warning("Job %s is no longer this run's (deleted or taken over)", self.job.id)
+                        return
+                except Exception:  # a database hiccup: try again at the next beat
+                    log.warning("Could not write the heartbeat of job %s", self.job.id, exc_info=True)
+        finally:
+            connection.close()  # this thread's own connection (back to the pool)
 
 
 def error_message(exc: BaseException, kind: str) -> str:

@@ -1,16 +1,23 @@
 from typing import Any
 
 from celery import shared_task
-from celery.signals import worker_ready
+from celery.exceptions import TimeLimitExceeded, WorkerLostError
+from celery.signals import task_failure, worker_ready
 from django.conf import settings
 
 from jobs.runner import job_run
-from jobs.services import jobs_requeue_stale
+from jobs.services import job_worker_lost, jobs_requeue_stale
 
 
 @shared_task(name="jobs.run_job", acks_late=True, ignore_result=True)
 def run_job(job_id: str) -> None:
     job_run(job_id)
+
+
+@shared_task(name="jobs.requeue_stale", ignore_result=True)
+def requeue_stale() -> int:
+    """Beat's periodic sweep (STUDIO_JOB_SWEEP_SECONDS): requeue jobs whose worker stopped beating."""
+    return len(jobs_requeue_stale(include_queued=False))
 
 
 @worker_ready.connect
@@ -21,3 +28,16 @@ def requeue_abandoned_jobs(**kwargs: Any) -> None:
     """
     if settings.CELERY_BROKER_URL != "memory://":
         jobs_requeue_stale()
+
+
+@task_failure.connect(sender=run_job)
+def requeue_after_worker_lost(
+    sender: Any = None, args: Any = None, exception: Any = None, **kwargs: Any
+) -> None:
+    """Runs in the worker's parent process when the pool process running a job died (kill -9, out of
+    memory, a segfault in native code) or was killed at the hard time limit: the job cannot report
+    this itself. The message is acked (task_reject_on_worker_lost is off), so requeue the job here:
+    a redelivered message would find the heartbeat fresh and do nothing."""
+    if not args or not isinstance(exception, (WorkerLostError, TimeLimitExceeded)):
+        return
+    job_worker_lost(args[0], timed_out=isinstance(exception, TimeLimitExceeded))

@@ -27,6 +27,22 @@ def _engines_reconfigure(*, setting: str, **kwargs: object) -> None:
         engines_configure()
 
 
+_registered: set[str] = set()
+
+
+def metrics_register(key: str, collector: str) -> None:
+    """Register a Prometheus collector ("module:Class") once per process (``/metrics`` serves them)."""
+    if key in _registered:
+        return
+    from importlib import import_module
+
+    from prometheus_client import REGISTRY
+
+    module_name, class_name = collector.split(":")
+    REGISTRY.register(getattr(import_module(module_name), class_name)())
+    _registered.add(key)
+
+
 class StudioConfig(AppConfig):
     name = "studio"
     verbose_name = "Studio accounts and keys"
@@ -35,4 +51,5 @@ class StudioConfig(AppConfig):
         from studio import schema  # noqa: F401  (registers the OpenAPI auth extension)
 
         engines_configure()
+        metrics_register("database", "studio.metrics:DatabaseCollector")
         setting_changed.connect(_engines_reconfigure, dispatch_uid="studio.engines_reconfigure")

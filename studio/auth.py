@@ -7,7 +7,9 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs
 
+from channels.auth import AuthMiddleware, UserLazyObject, get_user
 from channels.db import database_sync_to_async
+from channels.sessions import CookieMiddleware, SessionMiddleware
 from django.contrib.auth.models import AbstractBaseUser
 from django.utils import timezone
 from rest_framework import authentication, exceptions
@@ -69,7 +71,25 @@ class ApiKeyWebsocketMiddleware:
             query = parse_qs(scope.get("query_string", b"").decode())
             raw_key = (query.get("api_key") or [None])[0]
         if raw_key:
-            found = await database_sync_to_async(user_for_key)(raw_key)
+            # Not thread-sensitive: hundreds of sockets connecting at once (a deploy, a popular page)
+            # would otherwise wait for each other's lookups on one thread, past daphne's 5 s handshake.
+            found = await database_sync_to_async(user_for_key, thread_sensitive=False)(raw_key)
             if found is not None:
                 scope = dict(scope, user=found[0])
         return await self.inner(scope, receive, send)
+
+
+class SessionWebsocketMiddleware(AuthMiddleware):
+    """Channels' ``AuthMiddleware`` (the session user), without its two bottlenecks under a burst of
+    connections: the session lookup runs on any thread of the pool instead of queueing on the one
+    thread-sensitive thread, and it is skipped when an API key already named the user."""
+
+    async def resolve_scope(self, scope: dict) -> None:
+        if not isinstance(scope["user"], UserLazyObject):
+            return  # ApiKeyWebsocketMiddleware, outside this one, authenticated the socket
+        scope["user"]._wrapped = await database_sync_to_async(get_user.func, thread_sensitive=False)(scope)
+
+
+def WebsocketAuthStack(inner: Any) -> Any:  # noqa: N802 (named like channels' AuthMiddlewareStack)
+    """API key first, then the session: ``AuthMiddlewareStack`` with ``SessionWebsocketMiddleware``."""
+    return ApiKeyWebsocketMiddleware(CookieMiddleware(SessionMiddleware(SessionWebsocketMiddleware(inner))))

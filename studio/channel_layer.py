@@ -1,6 +1,6 @@
-"""A thread-safe in-memory channel layer for the embedded mode.
+"""Channel layers: a thread-safe in-memory one for the embedded mode, and the Redis one, tuned.
 
-The stock ``InMemoryChannelLayer`` keeps asyncio queues that belong to the consumers' event loop.
+In the embedded mode the stock ``InMemoryChannelLayer`` keeps asyncio queues that belong to the consumers' event loop.
 The embedded Celery worker runs in another thread (with its own loop under ``async_to_sync``), and its
 events arrived late or never (~0.6 s under daphne, never under pytest: docs/decisions.md, "The
 thread-safe in-memory channel layer"). Here every ``send``/``group_send`` made from a foreign loop is
@@ -14,6 +14,8 @@ import logging
 from typing import Any
 
 from channels.layers import InMemoryChannelLayer
+from channels_redis.core import RedisChannelLayer
+from redis.asyncio import BlockingConnectionPool
 
 # How long the publisher waits for the owning loop to take an event. The hand-off is never cancelled:
 # a loop that is merely busy (a loaded machine) still delivers the event when it gets to it; only a
@@ -74,3 +76,21 @@ class ThreadSafeInMemoryChannelLayer(InMemoryChannelLayer):
             log.warning(
                 "The web server's loop took over %.0f s to take an event; it stays queued.", HANDOFF_TIMEOUT
             )
+
+
+class StudioRedisChannelLayer(RedisChannelLayer):
+    """channels_redis with two fixes for redis-py 8, measured with 500 websockets on one daphne:
+
+    - Read timeout: channels_redis waits for the next message with a 5 s blocking read (BZPOPMIN), and
+      redis-py 8 gives up on any read after 5 s (``socket_timeout``'s new default): the two raced, and
+      idle websockets closed with 1011 two or three times a minute (channels_redis #422, redis-py
+      #4091). Settings pass a longer ``socket_timeout`` in the host's keywords.
+    - Pool: redis-py 8's pool holds at most 100 connections and raises ``MaxConnectionsError`` past
+      them; 500 clients leaving at once made ~300 ``group_discard`` calls fail, leaving stale group
+      members. A ``BlockingConnectionPool`` waits (up to ``timeout`` seconds) for a free connection.
+    """
+
+    def create_pool(self, index: int) -> BlockingConnectionPool:
+        host = dict(self.hosts[index])
+        address = host.pop("address")
+        return BlockingConnectionPool.from_url(address, **host)

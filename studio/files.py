@@ -12,6 +12,7 @@ from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, HttpResponseRedirect
 
 from errors import NotFound
+from studio.storage import storage_is_local
 
 
 def file_response(field: FieldFile, *, download_name: str | None = None, as_attachment: bool = False):
@@ -19,10 +20,8 @@ def file_response(field: FieldFile, *, download_name: str | None = None, as_atta
         raise NotFound("This file does not exist (yet).")
     name = download_name or PurePosixPath(field.name).name
     storage = field.storage or default_storage
-    try:
-        storage.path(field.name)
-    except NotImplementedError:
-        return HttpResponseRedirect(storage.url(field.name))
+    if not storage_is_local(storage):
+        return HttpResponseRedirect(storage.url(field.name))  # a signed URL, valid STUDIO_S3_URL_EXPIRY s
     if not storage.exists(field.name):
         raise NotFound("This file is missing from storage.")
     content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"

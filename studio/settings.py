@@ -9,6 +9,7 @@ to the distributed mode one by one.
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -45,11 +46,16 @@ DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_str("SECRET_KEY")
 
 STUDIO_DATA_DIR = Path(env_str("STUDIO_DATA_DIR", str(BASE_DIR / "data"))).resolve()
-STUDIO_DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 DATABASE_URL = env_str("DATABASE_URL")
 REDIS_URL = env_str("REDIS_URL")
 STUDIO_DISTRIBUTED = bool(DATABASE_URL or REDIS_URL)
+STUDIO_STORAGE = env_str("STUDIO_STORAGE", "local")
+# The data folder holds what only one machine keeps: the SQLite database, local media, the generated
+# secret key. A distributed deployment on PostgreSQL and S3 needs none of it, so nothing is created in
+# the code folder then (the folder appears when something is actually written there).
+if not DATABASE_URL or STUDIO_STORAGE != "s3" or not SECRET_KEY:
+    STUDIO_DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 if not SECRET_KEY:
     if STUDIO_DISTRIBUTED and not DEBUG:
@@ -121,7 +127,24 @@ TEMPLATES = [
 if DATABASE_URL:
     import dj_database_url
 
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+    # Under daphne every request runs in a thread of its own; persistent connections (conn_max_age > 0)
+    # then mean one PostgreSQL connection per thread, and ~100 concurrent requests exhausted the server's
+    # max_connections=100. A pool per process bounds them instead: a request borrows a connection for its
+    # duration and waits (up to STUDIO_DB_POOL_TIMEOUT seconds) when all are busy. Each process opens at
+    # most STUDIO_DB_POOL_MAX_SIZE; README ("Database connections") adds them up. STUDIO_DB_POOL=off leaves pooling
+    # to a pgbouncer in transaction mode in front of the database (one short connection per request).
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0, conn_health_checks=True)}
+    if not env_bool("STUDIO_DB_POOL", True):
+        # Behind pgbouncer in transaction mode a cursor cannot outlive its transaction.
+        DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+    else:
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": env_int("STUDIO_DB_POOL_MIN_SIZE", 1),
+            "max_size": env_int("STUDIO_DB_POOL_MAX_SIZE", 10),
+            "timeout": env_float("STUDIO_DB_POOL_TIMEOUT", 30.0),
+            # Idle connections above min_size go after this long, so a burst does not pin them.
+            "max_idle": env_float("STUDIO_DB_POOL_MAX_IDLE", 60.0),
+        }
 else:
     DATABASES = {
         "default": {
@@ -159,11 +182,14 @@ STUDIO_SERVE_STATIC = env_bool("STUDIO_SERVE_STATIC", True)
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env_str("STUDIO_MEDIA_ROOT", str(STUDIO_DATA_DIR / "media")))
 
-STUDIO_STORAGE = env_str("STUDIO_STORAGE", "local")
 if STUDIO_STORAGE == "s3":
+    # Every stored file (samples, engine artefacts, previews, consent clips, generated speech) goes to one
+    # bucket through django-storages. Browsers get short-lived signed URLs (STUDIO_S3_URL_EXPIRY seconds);
+    # STUDIO_S3_PUBLIC_ENDPOINT_URL signs them for the address browsers use when the servers reach S3 by
+    # another one (http://s3:8333 inside compose, https://media.example.com outside).
     STORAGES = {
         "default": {
-            "BACKEND": "storages.backends.s3.S3Storage",
+            "BACKEND": "studio.storage.StudioS3Storage",
             "OPTIONS": {
                 "bucket_name": env_str("STUDIO_S3_BUCKET", "voice-studio"),
                 "endpoint_url": env_str("STUDIO_S3_ENDPOINT_URL") or None,
@@ -172,24 +198,52 @@ if STUDIO_STORAGE == "s3":
                 "region_name": env_str("STUDIO_S3_REGION", "us-east-1"),
                 "default_acl": None,
                 "querystring_auth": True,
+                "querystring_expire": env_int("STUDIO_S3_URL_EXPIRY", 600),
                 "file_overwrite": False,
+                "public_endpoint_url": env_str("STUDIO_S3_PUBLIC_ENDPOINT_URL") or None,
+                "addressing_style": env_str("STUDIO_S3_ADDRESSING_STYLE", "path") or None,
+                # Signature v4 (botocore signs URLs with the deprecated v2 for custom endpoints otherwise).
+                "signature_version": "s3v4",
             },
         },
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+    # Create the bucket when it is missing (STUDIO_S3_CREATE_BUCKET=off: only check that it exists).
+    STUDIO_S3_CREATE_BUCKET = env_bool("STUDIO_S3_CREATE_BUCKET", True)
 else:
     STORAGES = {
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+    STUDIO_S3_CREATE_BUCKET = False
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("STUDIO_MAX_REQUEST_BYTES", 210 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # --- Channels -------------------------------------------------------------------------------------
 if REDIS_URL:
+    # The channel layer has its own connection settings, passed as keywords rather than inside REDIS_URL
+    # (Celery rejects a URL carrying redis-py options). studio/channel_layer.py says why each is needed:
+    # a read timeout longer than channels_redis's 5 s blocking read (redis-py 8 defaults to 5 s, so idle
+    # websockets closed with 1011), and a pool that waits for a free connection instead of failing.
     CHANNEL_LAYERS = {
-        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}
+        "default": {
+            "BACKEND": "studio.channel_layer.StudioRedisChannelLayer",
+            "CONFIG": {
+                "hosts": [
+                    {
+                        "address": env_str("STUDIO_CHANNELS_REDIS_URL", REDIS_URL),
+                        "socket_timeout": env_float("STUDIO_CHANNELS_SOCKET_TIMEOUT", 30.0),
+                        "socket_connect_timeout": 5.0,
+                        "max_connections": env_int("STUDIO_CHANNELS_MAX_CONNECTIONS", 100),
+                        "timeout": env_float("STUDIO_CHANNELS_POOL_TIMEOUT", 20.0),
+                    }
+                ],
+                # A member left behind by a web process that died is dropped after this long; sockets
+                # are closed before (daphne --websocket_timeout, README) and clients reconnect.
+                "group_expiry": env_int("STUDIO_CHANNELS_GROUP_EXPIRY", 86400),
+            },
+        }
     }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "studio.channel_layer.ThreadSafeInMemoryChannelLayer"}}
@@ -206,16 +260,45 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "cpu"
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("STUDIO_TASK_SOFT_TIME_LIMIT", 1800)
 CELERY_TASK_TIME_LIMIT = env_int("STUDIO_TASK_TIME_LIMIT", 1900)
-CELERY_BROKER_TRANSPORT_OPTIONS = {"polling_interval": 0.05} if CELERY_BROKER_URL == "memory://" else {}
+# A worker killed outright (kill -9, OOM, a lost machine) leaves its message "unacked" in Redis; Redis
+# hands it out again once it is older than the visibility timeout, looked for every
+# unacked_restore_interval seconds (kombu's default is 1 h and ~100 s). Redelivery is safe: a worker
+# claims the job row only when its heartbeat is stale (jobs/services.py), so a long job still running
+# elsewhere is not run twice. The timeout must exceed STUDIO_JOB_STALE_SECONDS for that claim to succeed.
+if CELERY_BROKER_URL == "memory://":
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict = {"polling_interval": 0.05}
+else:
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env_int("STUDIO_BROKER_VISIBILITY_TIMEOUT", 90),
+        "unacked_restore_interval": 10,
+        "unacked_restore_throttle": 1,
+    }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A worker child that dies mid-task: its parent acks the message and tells jobs/tasks.py
+# (task_failure), which requeues the job at once; rejecting it back to the queue would only reach a
+# worker that finds the heartbeat fresh and drops it.
+CELERY_TASK_REJECT_ON_WORKER_LOST = False
 # Periodic work: `celery -A studio beat` in the distributed mode; the embedded worker runs beat itself.
 CELERY_BEAT_SCHEDULE = {
     "purge-expired-voices": {
         "task": "voices.purge_expired",
         "schedule": env_int("STUDIO_PURGE_INTERVAL", 3600),
     },
+    "requeue-stale-jobs": {
+        "task": "jobs.requeue_stale",
+        "schedule": env_int("STUDIO_JOB_SWEEP_SECONDS", 15),
+        # A sweep that waited in a busy queue longer than its interval is superseded by the next one.
+        "options": {"expires": env_int("STUDIO_JOB_SWEEP_SECONDS", 15)},
+    },
 }
-CELERY_BEAT_SCHEDULE_FILENAME = str(STUDIO_DATA_DIR / "celerybeat-schedule")
+# Beat keeps when each task last ran in this file. Embedded: the data folder. Distributed: wherever
+# STUDIO_BEAT_SCHEDULE_FILE says, else the temp folder (never the code folder; losing it only means the
+# periodic tasks run once at start).
+CELERY_BEAT_SCHEDULE_FILENAME = env_str("STUDIO_BEAT_SCHEDULE_FILE") or str(
+    STUDIO_DATA_DIR / "celerybeat-schedule"
+    if not STUDIO_DISTRIBUTED
+    else Path(tempfile.gettempdir()) / f"voice-studio-celerybeat-{os.getuid()}"
+)
 # Run tasks inline in the request (debugging only; the tests' eager_jobs fixture sets Celery's own flag).
 CELERY_TASK_ALWAYS_EAGER = env_bool("STUDIO_TASKS_EAGER", False)
 
@@ -251,8 +334,13 @@ STUDIO_FETCH_ALLOWED_HOSTS = env_list("STUDIO_FETCH_ALLOWED_HOSTS")
 STUDIO_FETCH_TIMEOUT = env_int("STUDIO_FETCH_TIMEOUT", 20)
 # How long `?wait=true` requests and POST /v1/speech wait for their job before answering 202.
 STUDIO_WAIT_TIMEOUT = env_int("STUDIO_WAIT_TIMEOUT", 300)
-# A RUNNING job whose heartbeat is older than this is considered abandoned and is re-enqueued.
-STUDIO_JOB_STALE_SECONDS = env_int("STUDIO_JOB_STALE_SECONDS", 300)
+# A running job's worker writes its heartbeat every STUDIO_JOB_HEARTBEAT_SECONDS (a thread, whatever the
+# job is doing); a RUNNING job whose heartbeat is older than STUDIO_JOB_STALE_SECONDS was abandoned
+# (its worker died) and is re-enqueued, at most STUDIO_JOB_MAX_ATTEMPTS runs in all: a job that keeps
+# killing its worker then fails with a message instead of looping.
+STUDIO_JOB_HEARTBEAT_SECONDS = env_float("STUDIO_JOB_HEARTBEAT_SECONDS", 5.0)
+STUDIO_JOB_STALE_SECONDS = env_int("STUDIO_JOB_STALE_SECONDS", 30)
+STUDIO_JOB_MAX_ATTEMPTS = env_int("STUDIO_JOB_MAX_ATTEMPTS", 3)
 STUDIO_RETENTION_DAYS = env_int("STUDIO_RETENTION_DAYS", 90)
 # New private voices need no moderator (public ones always wait for one).
 STUDIO_AUTO_APPROVE_PRIVATE = env_bool("STUDIO_AUTO_APPROVE_PRIVATE", True)
@@ -261,6 +349,8 @@ STUDIO_WATERMARK = env_str("STUDIO_WATERMARK", "on")
 # Consent verification thresholds (audio/consent.py documents how they were calibrated).
 STUDIO_CONSENT_MAX_WER = env_float("STUDIO_CONSENT_MAX_WER", 0.50)
 STUDIO_CONSENT_MIN_SIMILARITY = env_float("STUDIO_CONSENT_MIN_SIMILARITY", 0.75)
+# /metrics needs "Authorization: Bearer <token>" when set (else restrict it at the proxy).
+STUDIO_METRICS_TOKEN = env_str("STUDIO_METRICS_TOKEN")
 STUDIO_XTTS_DIR = env_str("STUDIO_XTTS_DIR")
 STUDIO_OPENVOICE_DIR = env_str("STUDIO_OPENVOICE_DIR")
 

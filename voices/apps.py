@@ -13,11 +13,22 @@ class VoicesConfig(AppConfig):
 
     def ready(self) -> None:
         from jobs.kinds import JobKind, job_groups_register, job_kind_register
-        from voices.services.clone import CLONE_JOB, voice_progress_update
-        from voices.services.consent import CONSENT_JOB
+        from voices.services.clone import CLONE_JOB, voice_clone_abandoned, voice_progress_update
+        from voices.services.consent import CONSENT_JOB, consent_check_abandoned
 
         job_kind_register(
-            JobKind(CLONE_JOB, handler="voices.cloning:voice_clone_run", on_progress=voice_progress_update)
+            JobKind(
+                CLONE_JOB,
+                handler="voices.cloning:voice_clone_run",
+                on_progress=voice_progress_update,
+                on_failed=voice_clone_abandoned,
+            )
         )
-        job_kind_register(JobKind(CONSENT_JOB, handler="voices.verification:consent_verify_run"))
+        job_kind_register(
+            JobKind(
+                CONSENT_JOB,
+                handler="voices.verification:consent_verify_run",
+                on_failed=consent_check_abandoned,
+            )
+        )
         job_groups_register(_voice_groups)

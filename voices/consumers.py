@@ -3,6 +3,7 @@ of every job that works on the voice (``jobs`` sends them to the voice's group, 
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -26,17 +27,17 @@ class VoiceConsumer(JobConsumer):
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
         voice_id = self.scope["url_route"]["kwargs"]["voice_id"]
-        self.group = voice_group(voice_id)  # joined before the snapshot, as in JobConsumer
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.follow(voice_group(voice_id))  # joined before the snapshot, as in JobConsumer
         snapshot = await self._voice_snapshot(voice_id, user)
         if snapshot is None:
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+            await self.unfollow()
             await self.close(code=CLOSE_NOT_FOUND)
             return
         await self.accept()
         await self.send_json({"event": "snapshot", **snapshot})
+        await self.go_live()
 
-    @database_sync_to_async
+    @functools.partial(database_sync_to_async, thread_sensitive=False)  # as JobConsumer._snapshot
     def _voice_snapshot(self, voice_id: str, user: Any) -> dict | None:
         from voices.serializers import VoiceSerializer
 

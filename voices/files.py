@@ -10,6 +10,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
 from engines.base import Artifacts
+from studio.storage import storage_delete_prefix
 
 
 def voice_prefix(voice_id: str) -> str:
@@ -41,19 +42,5 @@ def artifacts_load(voice_id: str, engine: str) -> Artifacts:
 
 
 def storage_delete_tree(prefix: str) -> None:
-    try:
-        directories, files = default_storage.listdir(prefix)
-    except FileNotFoundError:
-        return
-    for name in files:
-        default_storage.delete(f"{prefix}/{name}")
-    for name in directories:
-        storage_delete_tree(f"{prefix}/{name}")
-    if hasattr(default_storage, "path"):
-        # Local disk: remove the emptied folders too (S3 has no folders to remove).
-        import os
-
-        try:
-            os.rmdir(default_storage.path(prefix))
-        except OSError:
-            pass
+    """Delete every file under ``prefix`` (one batched request per 1000 objects on S3)."""
+    storage_delete_prefix(prefix, default_storage)

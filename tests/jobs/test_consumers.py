@@ -90,3 +90,25 @@ async def test_voice_socket_sends_the_voice_snapshot_to_its_owner(user, api_key_
         and snapshot["job"] is None
     )
     await communicator.disconnect()
+
+
+async def test_a_signed_in_browser_connects_with_its_session_cookie(user):
+    from django.test import Client
+
+    client = Client()
+    await database_sync_to_async(client.force_login)(user)
+    cookie = f"sessionid={client.cookies['sessionid'].value}".encode()
+    job = await database_sync_to_async(Job.objects.create)(kind="demo", owner=user)
+    communicator = WebsocketCommunicator(
+        application, f"/ws/jobs/{job.id}/", headers=[ORIGIN, (b"host", b"localhost"), (b"cookie", cookie)]
+    )
+    connected, _ = await communicator.connect()
+    assert connected
+    assert (await communicator.receive_json_from())["job"]["id"] == job.id
+    await communicator.disconnect()
+
+
+async def test_a_wrong_api_key_is_refused_as_unauthenticated(user):
+    job = await database_sync_to_async(Job.objects.create)(kind="demo", owner=user)
+    connected, code = await connect(f"/ws/jobs/{job.id}/", "vs_not-a-key").connect()
+    assert not connected and code == 4401

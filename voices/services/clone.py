@@ -135,6 +135,13 @@ def voice_clone_failed(*, voice_id: str, error: str) -> Voice | None:
     return voice
 
 
+def voice_clone_abandoned(job: Job) -> None:
+    """The clone job failed without its handler (the worker kept dying): the voice fails with it.
+    A hook of the clone job kind (``voices.apps``)."""
+    if job.voice_id:
+        voice_clone_failed(voice_id=job.voice_id, error=job.error)
+
+
 def voice_clone_discard(*, voice_id: str) -> None:
     """The voice is gone: remove what the worker stored for it after the deletion swept its files."""
     if not Voice.objects.filter(pk=voice_id).exists():

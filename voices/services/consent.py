@@ -82,6 +82,14 @@ def consent_submit(
     return job_create(kind=CONSENT_JOB, owner=owner, voice_id=voice.id, params={"consent_id": consent.id})
 
 
+def consent_check_abandoned(job: Any) -> None:
+    """The consent check failed without its handler (the worker kept dying): the consent fails with
+    the job's message, so the speaker can record it again. A hook of the consent job kind."""
+    consent_record_result(
+        consent_id=job.params.get("consent_id", ""), evidence={}, verified=False, reason=job.error
+    )
+
+
 @transaction.atomic
 def consent_record_result(
     *, consent_id: str, evidence: dict, verified: bool, reason: str

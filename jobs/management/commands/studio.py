@@ -77,6 +77,8 @@ class Command(BaseCommand):
         parser.add_argument("--skip-migrate", action="store_true")
 
     def handle(self, *args, host: str, port: int, worker: bool | None, skip_migrate: bool, **options) -> None:
+        from channels.layers import get_channel_layer
+
         from jobs.services import jobs_requeue_stale
         from studio.services import admin_ensure
 
@@ -88,6 +90,10 @@ class Command(BaseCommand):
             call_command("migrate", interactive=False, verbosity=0)
         self._ensure_admin(admin_ensure)
 
+        # Build the channel layer now, in this thread: channels creates it lazily and not thread-safely,
+        # so the worker thread's first event and the first websocket could each make one, and that
+        # socket then never heard the worker (seen on a busy machine: the first job's events lost).
+        get_channel_layer()
         embedded = None
         if worker:
             # One process: anything RUNNING now was left by a process that died.

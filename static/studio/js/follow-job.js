@@ -1,14 +1,30 @@
 // Following a background job on a page: the one place that knows how. The websocket ws/jobs/<id>/
-// sends a snapshot of the job, then progress events, then "final"; when the socket cannot be used the
-// page polls GET /v1/jobs/<id> instead. A progress card (templates/includes/job_progress.html) shows
-// the percent, the step in words, an honest time left (eta.js) and the list of steps.
+// sends a snapshot of the job, then progress events, then "final". A socket that closes early (a
+// deploy restarts the server, a proxy drops idle connections, the laptop sleeps) is reopened with
+// exponential backoff, and the new socket's snapshot brings the page up to date; between attempts the
+// page polls GET /v1/jobs/<id> once per attempt, so it never goes stale. A progress card
+// (templates/includes/job_progress.html) shows the percent, the step in words, an honest time left
+// (eta.js) and the list of steps.
 import { EtaEstimate } from "./eta.js";
 import { requestJSON } from "./http.js";
 
 const FINAL = new Set(["SUCCEEDED", "FAILED"]);
+const RECONNECT_FIRST_MS = 1000;
+const RECONNECT_MAX_MS = 30000;
+// A socket that stayed open this long was healthy: the next drop starts the backoff from the beginning.
+const RECONNECT_RESET_AFTER_MS = 10000;
+// Close codes that reconnecting cannot fix (jobs/consumers.py): polling alone takes over.
+const CLOSE_FOR_GOOD = new Set([4401, 4404]);
 const POLL_MS = 1500;
 // Steps every kind of job may report besides its own (the card names its own in data-step-labels).
 const COMMON_STEPS = { "": "starting", done: "done", "requeued after a restart": "restarting after an interruption" };
+
+/** The wait before reconnect attempt `attempt` (0, 1, 2...): doubling from 1 s up to 30 s, with jitter
+ * so that hundreds of pages dropped by one restart do not all come back in the same instant. */
+export function reconnectDelay(attempt, random = Math.random) {
+  const base = Math.min(RECONNECT_MAX_MS, RECONNECT_FIRST_MS * 2 ** attempt);
+  return Math.round(base * (0.5 + random() / 2));
+}
 
 /**
  * Follow a job until it is final. `onUpdate(job, event)` runs for the snapshot and every event;
@@ -17,7 +33,10 @@ const COMMON_STEPS = { "": "starting", done: "done", "requeued after a restart":
 export function watchJob(jobId, onUpdate, onState = () => {}) {
   let finished = false;
   let socket = null;
-  let pollTimer = null;
+  let timer = null;
+  let attempt = 0;
+  let openedAt = 0;
+  const path = `/ws/jobs/${encodeURIComponent(jobId)}/`;
 
   const handle = (job, event) => {
     if (finished) return;
@@ -26,34 +45,64 @@ export function watchJob(jobId, onUpdate, onState = () => {}) {
   };
   const stop = () => {
     finished = true;
-    clearTimeout(pollTimer);
+    clearTimeout(timer);
+    window.removeEventListener("online", reconnectNow);
     if (socket && socket.readyState <= WebSocket.OPEN) socket.close();
   };
-  const poll = async () => {
-    if (finished) return;
+  const pollOnce = async () => {
     try {
       handle(await requestJSON(`/v1/jobs/${encodeURIComponent(jobId)}`), "poll");
-      onState("Checking every few seconds");
+      return true;
     } catch {
-      onState("Reconnecting…");
+      return false;
     }
-    if (!finished) pollTimer = setTimeout(poll, POLL_MS);
   };
-
-  try {
-    const scheme = window.location.protocol === "https:" ? "wss" : "ws";
-    socket = new WebSocket(`${scheme}://${window.location.host}/ws/jobs/${encodeURIComponent(jobId)}/`);
-    socket.addEventListener("open", () => onState("Live"));
-    socket.addEventListener("message", (message) => {
-      const data = JSON.parse(message.data);
-      if (data.job) handle(data.job, data.event);
-    });
-    socket.addEventListener("close", () => {
-      if (!finished) poll(); // the socket went away early: fall back to polling the row
-    });
-  } catch {
-    poll();
+  const pollForever = async () => {
+    if (finished) return;
+    onState((await pollOnce()) ? "Checking every few seconds" : "Reconnecting…");
+    if (!finished) timer = setTimeout(pollForever, POLL_MS);
+  };
+  const scheduleReconnect = async () => {
+    if (finished) return;
+    if (openedAt && Date.now() - openedAt > RECONNECT_RESET_AFTER_MS) attempt = 0;
+    openedAt = 0;
+    const delay = reconnectDelay(attempt++);
+    onState(`Reconnecting in ${Math.ceil(delay / 1000)} s…`);
+    await pollOnce(); // the state meanwhile (and maybe the final one: then nothing reconnects)
+    if (!finished) timer = setTimeout(open, delay);
+  };
+  function reconnectNow() {
+    if (finished || (socket && socket.readyState <= WebSocket.OPEN)) return;
+    clearTimeout(timer);
+    open();
   }
+  function open() {
+    if (finished) return;
+    const scheme = window.location.protocol === "https:" ? "wss" : "ws";
+    try {
+      socket = new WebSocket(`${scheme}://${window.location.host}${path}`);
+    } catch {
+      pollForever(); // no websockets here at all
+      return;
+    }
+    const current = socket;
+    current.addEventListener("open", () => {
+      openedAt = Date.now();
+      onState("Live");
+    });
+    current.addEventListener("message", (message) => {
+      const data = JSON.parse(message.data);
+      if (data.job) handle(data.job, data.event); // the snapshot first: the page resumes from it
+    });
+    current.addEventListener("close", (event) => {
+      if (finished || current !== socket) return;
+      if (CLOSE_FOR_GOOD.has(event.code)) pollForever();
+      else scheduleReconnect();
+    });
+  }
+
+  window.addEventListener("online", reconnectNow);
+  open();
   return { stop };
 }
 
