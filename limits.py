@@ -80,6 +80,18 @@ TIER_SPEECH_SECONDS: dict[str, Range] = {
     "professional": Range(900.0, 4 * 3600.0, "s"),
 }
 TRIM_MIN_SECONDS = 0.5  # a trimmed region shorter than this is a slip of the mouse
+SAMPLE_MAX_SECONDS = 1800  # one uploaded sample, decoded (the professional tier's 4 h take several)
+CONSENT_MAX_SECONDS = 120  # the consent recording: one sentence, with room to breathe
+WATERMARK_DETECT_MAX_SECONDS = 600  # enough of any clip to find the mark; 77 MB decoded at 32 kHz
+
+# --- Requests ---------------------------------------------------------------------------------------
+# Every JSON body: 4 MB holds a full batch (100 texts of 5000 characters); audio uploads have their own
+# limit (settings.STUDIO_MAX_REQUEST_BYTES). Nesting deeper than this is no request we understand.
+JSON_BODY_MAX_BYTES = 4 * 1024 * 1024
+JSON_MAX_DEPTH = 32
+# A body sent with no credentials at all (the login form is the only one that needs none).
+ANONYMOUS_BODY_MAX_BYTES = 64 * 1024
+LIST_OFFSET_MAX = 1_000_000_000
 
 
 def choice(value: str, allowed: tuple[str, ...], *, field: str) -> str:

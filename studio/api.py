@@ -7,12 +7,14 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
 from rest_framework import exceptions, serializers
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+import limits
 from errors import StudioError
 
 DRF_CODES = {
@@ -78,7 +80,10 @@ class PageQuerySerializer(serializers.Serializer):
     """``limit`` (1..100, default 20) and ``offset`` of every list endpoint."""
 
     limit = serializers.IntegerField(required=False, min_value=1, max_value=100, default=20)
-    offset = serializers.IntegerField(required=False, min_value=0, default=0)
+    # Bounded: an offset past what the database's integers hold was a 500.
+    offset = serializers.IntegerField(
+        required=False, min_value=0, max_value=limits.LIST_OFFSET_MAX, default=0
+    )
 
 
 def paginated(queryset: QuerySet, serializer_class: type[serializers.BaseSerializer], page: dict) -> Response:
@@ -106,3 +111,44 @@ class AudioOrJsonNegotiation(DefaultContentNegotiation):
         if "audio/" in accept:
             return renderers[0], renderers[0].media_type
         return super().select_renderer(request, renderers, format_suffix)
+
+
+# --- Django's own error pages, in the API's shape under /v1/ ---------------------------------------
+# Errors raised outside DRF (no URL matched, a crash in a plain view, a refused CSRF or host) render
+# Django's HTML pages; API clients get the same JSON shape as from every endpoint.
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/v1/")
+
+
+def _json_error(status: int, code: str, message: str) -> JsonResponse:
+    return JsonResponse({"error": {"code": code, "message": message}}, status=status)
+
+
+def handler400(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if _is_api(request):
+        return _json_error(HTTPStatus.BAD_REQUEST, "bad_request", "The request could not be understood.")
+    return defaults.bad_request(request, exception)
+
+
+def handler403(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if _is_api(request):
+        return _json_error(HTTPStatus.FORBIDDEN, "forbidden", "You do not have permission to do this.")
+    return defaults.permission_denied(request, exception)
+
+
+def handler404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if _is_api(request):
+        return _json_error(HTTPStatus.NOT_FOUND, "not_found", f"No API endpoint at {request.path}.")
+    return defaults.page_not_found(request, exception)
+
+
+def handler500(request: HttpRequest) -> HttpResponse:
+    if _is_api(request):
+        return _json_error(
+            HTTPStatus.INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "Something went wrong on our side; it was logged.",
+        )
+    return defaults.server_error(request)

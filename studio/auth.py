@@ -71,5 +71,5 @@ class ApiKeyWebsocketMiddleware:
         if raw_key:
             found = await database_sync_to_async(user_for_key)(raw_key)
             if found is not None:
-                scope = dict(scope, user=found[0])
+                scope = dict(scope, user=found[0], api_key=found[1])
         return await self.inner(scope, receive, send)

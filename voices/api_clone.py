@@ -17,6 +17,7 @@ from errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
 from jobs.events import job_payload
 from jobs.selectors import job_get
 from jobs.waiting import waiting_view
+from studio.parsers import JsonObjectParser
 from voices import selectors
 from voices.ingest import (
     IncomingSample,
@@ -48,6 +49,17 @@ class RawAudioParser(parsers.BaseParser):
                 field="body",
             )
         return stream.read() if stream is not None else b""
+
+
+class UploadJsonParser(JsonObjectParser):
+    """JSON that may carry base64 audio: the upload limit instead of the JSON one."""
+
+    @property
+    def max_bytes(self) -> int:  # type: ignore[override]
+        return settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+
+
+UPLOAD_PARSERS = [UploadJsonParser, parsers.MultiPartParser, parsers.FormParser, RawAudioParser]
 
 
 class SampleInputSerializer(serializers.Serializer):
@@ -165,7 +177,7 @@ def _raw_request(request: Request) -> tuple[dict, list[IncomingSample]]:
 
 
 class VoiceCloneView(APIView):
-    parser_classes = [parsers.JSONParser, parsers.MultiPartParser, parsers.FormParser, RawAudioParser]
+    parser_classes = UPLOAD_PARSERS
 
     @extend_schema(
         request={
