@@ -82,7 +82,7 @@ TIER_SPEECH_SECONDS: dict[str, Range] = {
 TRIM_MIN_SECONDS = 0.5  # a trimmed region shorter than this is a slip of the mouse
 SAMPLE_MAX_SECONDS = 1800  # one uploaded sample, decoded (the professional tier's 4 h take several)
 CONSENT_MAX_SECONDS = 120  # the consent recording: one sentence, with room to breathe
-WATERMARK_DETECT_MAX_SECONDS = 600  # enough of any clip to find the mark; 77 MB decoded at 32 kHz
+WATERMARK_DETECT_MAX_SECONDS = 300  # enough of any clip to find the mark; 38 MB decoded at 32 kHz
 
 # --- Requests ---------------------------------------------------------------------------------------
 # Every JSON body: 4 MB holds a full batch (100 texts of 5000 characters); audio uploads have their own

@@ -86,7 +86,7 @@ def too_large(limit: int) -> Refusal:
     return Refusal(
         HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
         "too_large",
-        f"The request body is larger than this endpoint accepts ({limit / 1e6:g} MB).",
+        f"The request body is larger than this endpoint accepts ({limit / 1e6:.0f} MB).",
     )
 
 

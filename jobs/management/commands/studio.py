@@ -117,15 +117,17 @@ class Command(BaseCommand):
 
     def _serve(self, host: str, port: int) -> None:
         from daphne.endpoints import build_endpoint_description_strings
-        from daphne.server import Server
 
+        from jobs.waiting import waiting_answer_all
         from studio.asgi import application
+        from studio.server import StudioServer
 
-        Server(
+        StudioServer(
             application=application,
             endpoints=build_endpoint_description_strings(host=host, port=port),
             signal_handlers=True,  # Twisted stops the reactor on SIGINT/SIGTERM; we clean up after.
             verbosity=0,
             websocket_timeout=86400,
             application_close_timeout=10,
+            drain=waiting_answer_all,  # clients waiting for a job get an answer before the server stops
         ).run()
