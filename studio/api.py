@@ -86,14 +86,19 @@ class PageQuerySerializer(serializers.Serializer):
     )
 
 
-def paginated(queryset: QuerySet, serializer_class: type[serializers.BaseSerializer], page: dict) -> Response:
+def paginated(
+    queryset: QuerySet,
+    serializer_class: type[serializers.BaseSerializer],
+    page: dict,
+    context: dict | None = None,
+) -> Response:
     """One page of ``queryset`` (ordered newest first) in the list shape all endpoints share."""
     limit, offset = page["limit"], page["offset"]
     total = queryset.count()
     rows = queryset.order_by("-created_at", "id")[offset : offset + limit]
     return Response(
         {
-            "data": serializer_class(rows, many=True).data,
+            "data": serializer_class(rows, many=True, context=context or {}).data,
             "total": total,
             "limit": limit,
             "offset": offset,

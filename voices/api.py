@@ -31,13 +31,19 @@ class VoiceListView(APIView):
                 if key in filters
             },
         )
-        return paginated(voices.select_related("owner").prefetch_related("samples"), VoiceSerializer, filters)
+        return paginated(
+            voices.select_related("owner").prefetch_related("samples"),
+            VoiceSerializer,
+            filters,
+            context={"viewer": request.user},
+        )
 
 
 class VoiceDetailView(APIView):
     @extend_schema(responses=VoiceSerializer)
     def get(self, request: Request, voice_id: str) -> Response:
-        return Response(VoiceSerializer(selectors.voice_get(request.user, voice_id)).data)
+        voice = selectors.voice_get(request.user, voice_id)
+        return Response(VoiceSerializer(voice, context={"viewer": request.user}).data)
 
     @extend_schema(request=VoiceUpdateSerializer, responses=VoiceSerializer)
     def patch(self, request: Request, voice_id: str) -> Response:
@@ -45,7 +51,7 @@ class VoiceDetailView(APIView):
         body = VoiceUpdateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         voice = voice_update(voice=voice, actor=request.user, **body.validated_data)
-        return Response(VoiceSerializer(voice).data)
+        return Response(VoiceSerializer(voice, context={"viewer": request.user}).data)
 
     @extend_schema(responses={204: OpenApiResponse(description="Deleted with all its files.")})
     def delete(self, request: Request, voice_id: str) -> Response:

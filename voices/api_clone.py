@@ -229,7 +229,7 @@ class VoiceCloneView(APIView):
             },
         )
         response = Response(
-            {**VoiceSerializer(voice).data, "job": job_payload(job)},
+            {**VoiceSerializer(voice, context={"viewer": request.user}).data, "job": job_payload(job)},
             status=HTTPStatus.ACCEPTED,
             headers={"Location": f"/v1/voices/{voice.id}"},
         )
@@ -246,7 +246,7 @@ class VoiceCloneResultView(APIView):
         voice = selectors.voice_get(request.user, job.voice_id)
         status = HTTPStatus.OK if job.is_final else HTTPStatus.ACCEPTED
         return Response(
-            {**VoiceSerializer(voice).data, "job": job_payload(job)},
+            {**VoiceSerializer(voice, context={"viewer": request.user}).data, "job": job_payload(job)},
             status=status,
             headers={"Location": f"/v1/voices/{voice.id}"},
         )

@@ -133,7 +133,7 @@ class VoiceConsentView(APIView):
                 f"reason must be text of at most {REASON_MAX_CHARS} characters.", field="reason"
             )
         voice = consent_services.consent_revoke(voice=voice, actor=request.user, reason=reason)
-        return Response(VoiceSerializer(voice).data)
+        return Response(VoiceSerializer(voice, context={"viewer": request.user}).data)
 
 
 class VoiceRenewView(APIView):
@@ -142,7 +142,7 @@ class VoiceRenewView(APIView):
     )
     def post(self, request: Request, voice_id: str) -> Response:
         voice = voice_renew(voice=selectors.voice_get_owned(request.user, voice_id), actor=request.user)
-        return Response(VoiceSerializer(voice).data)
+        return Response(VoiceSerializer(voice, context={"viewer": request.user}).data)
 
 
 class VoiceEventsView(APIView):
