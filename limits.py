@@ -93,6 +93,19 @@ JSON_MAX_DEPTH = 32
 ANONYMOUS_BODY_MAX_BYTES = 64 * 1024
 LIST_OFFSET_MAX = 1_000_000_000
 
+# --- Fair use of the workers (jobs/fairness.py) -----------------------------------------------------
+# A user's unfinished jobs (queued or running) at once, and the worker time they may stand for. Work is
+# measured in worker seconds: speech by its text (the offline engine spoke 5000 characters in 210 s on
+# two cores: 0.042 s a character), the other kinds by a typical run.
+USER_MAX_ACTIVE_JOBS = 20
+USER_MAX_QUEUED_WORKER_SECONDS = 900.0
+SPEECH_WORKER_SECONDS_PER_CHAR = 0.042
+SPEECH_WORKER_SECONDS_PER_JOB = 2.0  # loading the voice, encoding, storing
+CLONE_WORKER_SECONDS = 60.0
+CONSENT_WORKER_SECONDS = 10.0
+# The demo job (it only proves the plumbing): its waiting (chunks x pace) is capped for everyone but staff.
+DEMO_MAX_WAIT_SECONDS = 20.0
+
 
 def choice(value: str, allowed: tuple[str, ...], *, field: str) -> str:
     """``value`` if it is one of ``allowed``, else InvalidInput naming them."""

@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 import limits
-from errors import StudioError
+from errors import RateLimited, StudioError
 
 DRF_CODES = {
     HTTPStatus.UNAUTHORIZED: "not_authenticated",
@@ -56,7 +56,10 @@ def _first_validation_error(detail: Any, path: str = "") -> tuple[str | None, st
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, StudioError):
-        return error_response(exc.status, exc.code, exc.message, exc.field)
+        response = error_response(exc.status, exc.code, exc.message, exc.field)
+        if isinstance(exc, RateLimited):
+            response["Retry-After"] = str(exc.retry_after)
+        return response
     if isinstance(exc, exceptions.ValidationError):
         field, message = _first_validation_error(exc.detail)
         if field and not message.lower().startswith(field.split(".")[-1].lower()):

@@ -105,6 +105,7 @@ def _wants_audio(request: Request) -> bool:
 
 
 class SpeechCreateView(APIView):
+    throttle_scope = "speech"  # studio.throttling.WorkThrottle
     content_negotiation_class = AudioOrJsonNegotiation
 
     @extend_schema(
@@ -199,6 +200,7 @@ class SpeechAudioView(APIView):
 
 
 class BatchCreateView(APIView):
+    throttle_scope = "speech"  # studio.throttling.WorkThrottle
     @extend_schema(
         request=BatchRequestSerializer,
         responses={202: OpenApiResponse(description="The batch job.")},
@@ -249,6 +251,7 @@ class OpenAISpeechSerializer(serializers.Serializer):
 
 
 class OpenAISpeechView(APIView):
+    throttle_scope = "speech"  # studio.throttling.WorkThrottle
     content_negotiation_class = AudioOrJsonNegotiation
     """Existing OpenAI clients can speak with studio voices: ``voice`` is a studio voice id or name."""
 

@@ -15,6 +15,7 @@ import limits
 from engines import ENGINE_PATHS
 from errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
 from jobs.events import job_payload
+from jobs.fairness import job_admit
 from jobs.selectors import job_get
 from jobs.waiting import waiting_view
 from studio.parsers import JsonObjectParser
@@ -28,7 +29,7 @@ from voices.ingest import (
 )
 from voices.models import Voice
 from voices.serializers import VoiceSerializer
-from voices.services.clone import voice_clone_start
+from voices.services.clone import CLONE_JOB, voice_clone_start
 from voices.services.voice import EDITABLE_FIELDS
 
 RAW_AUDIO_TYPES = ("audio/mpeg", "audio/mp3", "audio/wav", "audio/x-wav", "audio/wave", "audio/ogg",
@@ -177,6 +178,7 @@ def _raw_request(request: Request) -> tuple[dict, list[IncomingSample]]:
 
 
 class VoiceCloneView(APIView):
+    throttle_scope = "upload"  # studio.throttling.WorkThrottle
     parser_classes = UPLOAD_PARSERS
 
     @extend_schema(
@@ -205,6 +207,7 @@ class VoiceCloneView(APIView):
             if not incoming:
                 incoming = _remote_samples(fields)
         tier = fields.get("tier", Voice.Tier.INSTANT)
+        job_admit(owner=request.user, kind=CLONE_JOB, params={})  # before the costly decoding, not after
         checked = check_samples(incoming, tier=tier)
         wait = fields.pop("wait", False) or request.query_params.get("wait", "").lower() in (
             "1",

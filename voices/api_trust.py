@@ -81,6 +81,7 @@ def _uploaded_audio(request: Request) -> tuple[bytes, str | None]:
 
 
 class VoiceConsentView(APIView):
+    throttle_scope = "upload"  # studio.throttling.WorkThrottle
     parser_classes = UPLOAD_PARSERS
 
     @extend_schema(
@@ -164,6 +165,7 @@ class VoiceEventsView(APIView):
 
 
 class WatermarkDetectView(APIView):
+    throttle_scope = "upload"  # studio.throttling.WorkThrottle
     parser_classes = UPLOAD_PARSERS
 
     @extend_schema(

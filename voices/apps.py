@@ -12,12 +12,24 @@ class VoicesConfig(AppConfig):
     name = "voices"
 
     def ready(self) -> None:
+        import limits
         from jobs.kinds import JobKind, job_groups_register, job_kind_register
         from voices.services.clone import CLONE_JOB, voice_progress_update
         from voices.services.consent import CONSENT_JOB
 
         job_kind_register(
-            JobKind(CLONE_JOB, handler="voices.cloning:voice_clone_run", on_progress=voice_progress_update)
+            JobKind(
+                CLONE_JOB,
+                handler="voices.cloning:voice_clone_run",
+                on_progress=voice_progress_update,
+                cost=lambda params: limits.CLONE_WORKER_SECONDS,
+            )
         )
-        job_kind_register(JobKind(CONSENT_JOB, handler="voices.verification:consent_verify_run"))
+        job_kind_register(
+            JobKind(
+                CONSENT_JOB,
+                handler="voices.verification:consent_verify_run",
+                cost=lambda params: limits.CONSENT_WORKER_SECONDS,
+            )
+        )
         job_groups_register(_voice_groups)
