@@ -262,7 +262,9 @@ def studio_distributed_start(env: dict[str, str], log_dir: Path, *, port: int | 
 # --- Clients --------------------------------------------------------------------------------------
 
 
-def api_call(studio: Studio, key: str, method: str, path: str, body: dict | None = None) -> tuple[int, Any]:
+def api_call(
+    studio: Studio, key: str, method: str, path: str, body: dict | None = None, *, timeout: float = 30
+) -> tuple[int, Any]:
     request = urllib.request.Request(
         studio.base_url + path,
         method=method,
@@ -270,7 +272,7 @@ def api_call(studio: Studio, key: str, method: str, path: str, body: dict | None
         headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
     )
     try:
-        with _http.open(request, timeout=30) as response:
+        with _http.open(request, timeout=timeout) as response:
             return response.status, json.loads(response.read() or b"null")
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read() or b"null")
