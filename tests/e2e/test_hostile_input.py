@@ -279,3 +279,24 @@ def test_a_batch_stops_at_the_next_clip_once_a_moderator_suspends_the_voice(stud
 
     assert final["status"] == "FAILED" and "suspended by a moderator (Reported.)" in final["error"]
     assert spoken_after <= 1
+
+
+# --- M3: one user's flood does not starve another --------------------------------------------------
+
+
+def test_a_flooding_user_delays_another_by_about_one_job(studio) -> None:
+    from bench.fairness import fairness_run
+
+    result = fairness_run(
+        studio,
+        servers.api_key_create(studio.env, "flooder"),
+        servers.api_key_create(studio.env, "patient"),
+        flood=10,
+        other=4,
+        job_seconds=1.0,
+        every=3.0,
+    )
+    print(f"fairness: {result}")
+
+    # First come, first served would make the first job wait for the whole flood (~10 jobs).
+    assert result["p95"] < 2.5 * result["job_run"] < result["fifo_first_wait"] / 3
