@@ -89,6 +89,22 @@ class PageQuerySerializer(serializers.Serializer):
     )
 
 
+def page_schema(serializer_class: type[serializers.BaseSerializer], name: str) -> serializers.Serializer:
+    """The OpenAPI description of ``paginated``'s answer: one page of ``serializer_class``."""
+    from drf_spectacular.utils import inline_serializer
+
+    return inline_serializer(
+        name,
+        {
+            "data": serializer_class(many=True),
+            "total": serializers.IntegerField(),
+            "limit": serializers.IntegerField(),
+            "offset": serializers.IntegerField(),
+            "next_offset": serializers.IntegerField(allow_null=True),
+        },
+    )
+
+
 def paginated(
     queryset: QuerySet,
     serializer_class: type[serializers.BaseSerializer],

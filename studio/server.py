@@ -58,8 +58,20 @@ class GuardedRequest(WebRequest):
         super().handleContentChunk(data)
 
     def requestReceived(self, command: bytes, path: bytes, version: bytes) -> None:
-        if not self._refused:  # a refused request was answered already
-            super().requestReceived(command, path, version)
+        if self._refused:  # answered already
+            return
+        # Twisted parses form and multipart bodies itself, into ``self.args`` (which daphne never reads):
+        # a second copy of every upload in memory, and a bare "400 Bad Request" with no body for a
+        # malformed multipart body. Hidden from it here; Django parses the body (and answers in JSON).
+        self._content_type = self.requestHeaders.getRawHeaders(b"content-type")
+        self.requestHeaders.removeHeader(b"content-type")
+        super().requestReceived(command, path, version)
+
+    def process(self) -> Any:
+        content_type = getattr(self, "_content_type", None)
+        if content_type is not None:
+            self.requestHeaders.setRawHeaders(b"content-type", content_type)
+        return super().process()
 
     def _refuse(self, refusal: gate.Refusal) -> None:
         self._refused = True

@@ -258,7 +258,10 @@ REST_FRAMEWORK = {
     # Per-user request rates (429 with Retry-After): every API call, and tighter for the calls that
     # start work (speech) or send audio (clone, consent, watermark detection). Queued work is capped
     # per user in worker seconds as well (jobs/fairness.py).
-    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle", "studio.throttling.WorkThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.UserRateThrottle",
+        "studio.throttling.WorkThrottle",
+    ],
     "DEFAULT_THROTTLE_RATES": {
         "user": env_str("STUDIO_RATE_API", "600/min"),
         "speech": env_str("STUDIO_RATE_SPEECH", "60/min"),
@@ -281,6 +284,11 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Every operation also documents the error answers (studio/schema.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "studio.schema.error_responses",
+    ],
 }
 
 # --- Studio ---------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from jobs.events import job_payload
 from jobs.models import Job
 from jobs.selectors import job_get
 from jobs.waiting import waiting_view
-from studio.api import AudioOrJsonNegotiation, PageQuerySerializer, paginated
+from studio.api import AudioOrJsonNegotiation, PageQuerySerializer, page_schema, paginated
 from studio.files import file_response
 from synthesis import selectors, services
 from synthesis.models import Speech
@@ -133,7 +133,8 @@ class SpeechCreateView(APIView):
 
     @extend_schema(
         parameters=[SpeechListQuerySerializer],
-        responses=SpeechSerializer(many=True),
+        operation_id="speech_list",
+        responses=page_schema(SpeechSerializer, "SpeechPage"),
         summary="Your past generations, newest first",
     )
     def get(self, request: Request) -> Response:
@@ -201,6 +202,7 @@ class SpeechAudioView(APIView):
 
 class BatchCreateView(APIView):
     throttle_scope = "speech"  # studio.throttling.WorkThrottle
+
     @extend_schema(
         request=BatchRequestSerializer,
         responses={202: OpenApiResponse(description="The batch job.")},

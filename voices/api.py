@@ -10,7 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from studio.api import paginated
+from studio.api import page_schema, paginated
 from studio.files import file_response
 from voices import selectors
 from voices.serializers import VoiceListQuerySerializer, VoiceSerializer, VoiceUpdateSerializer
@@ -18,7 +18,11 @@ from voices.services.voice import voice_delete, voice_update
 
 
 class VoiceListView(APIView):
-    @extend_schema(parameters=[VoiceListQuerySerializer], responses=VoiceSerializer(many=True))
+    @extend_schema(
+        operation_id="voices_list",
+        parameters=[VoiceListQuerySerializer],
+        responses=page_schema(VoiceSerializer, "VoicePage"),
+    )
     def get(self, request: Request) -> Response:
         query = VoiceListQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)

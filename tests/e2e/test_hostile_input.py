@@ -127,16 +127,14 @@ def test_decode_bombs_stay_within_the_memory_bound(studio, key, record_property)
         assert peak < REQUEST_MEMORY_BOUND_MB, name
 
 
-def raw_request_answer(studio: servers.Studio, head: str) -> tuple[float, str]:
-    """Send only a request line and headers; the answer and how long it took (the body is never sent)."""
+def raw_request_answer(studio: servers.Studio, head: str, body: str = "") -> tuple[float, str]:
+    """Send a request line, headers and ``body`` (none: the declared body is never sent); the answer and
+    how long it took."""
     started = time.monotonic()
     with socket.create_connection(("127.0.0.1", studio.port), timeout=30) as sock:
-        sock.sendall(head.encode() + b"\r\n")
+        sock.sendall(f"{head}Connection: close\r\n\r\n{body}".encode())
         answer = b""
-        while b"\r\n\r\n" not in answer or not answer.rstrip().endswith(b"}"):
-            chunk = sock.recv(65536)
-            if not chunk:
-                break
+        while chunk := sock.recv(65536):
             answer += chunk
     return time.monotonic() - started, answer.decode()
 
@@ -300,3 +298,16 @@ def test_a_flooding_user_delays_another_by_about_one_job(studio) -> None:
 
     # First come, first served would make the first job wait for the whole flood (~10 jobs).
     assert result["p95"] < 2.5 * result["job_run"] < result["fifo_first_wait"] / 3
+
+
+def test_a_malformed_multipart_body_gets_the_json_error_shape(studio, key) -> None:
+    # Twisted used to parse multipart bodies itself and answer a bare "400 Bad Request" with no body.
+    body = "--XX--\r\n"
+    _, answer = raw_request_answer(
+        studio,
+        f"POST /v1/watermark/detect HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\n"
+        f"Content-Type: multipart/form-data; boundary=XX\r\nContent-Length: {len(body)}\r\n",
+        body,
+    )
+
+    assert answer.startswith("HTTP/1.1 400") and "application/json" in answer and '{"error": {"code"' in answer
