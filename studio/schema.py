@@ -1,14 +1,30 @@
-"""OpenAPI schema post-processing: every operation documents the errors every endpoint can answer.
+"""The OpenAPI schema's additions (loaded by StudioConfig.ready and named in SPECTACULAR_SETTINGS).
 
-Each API answer that is not a success has the one error shape (``studio.api.exception_handler``,
-``studio.gate``): ``{"error": {"code", "message", "field"}}``. The views document their successes; this
-hook adds the error statuses any of them can return (authentication, validation, size and rate limits),
-unless a view documented that status itself.
+* The API-key authentication's description.
+* Every operation documents the errors every endpoint can answer. Each API answer that is not a success
+  has the one error shape (``studio.api.exception_handler``, ``studio.gate``):
+  ``{"error": {"code", "message", "field"}}``. The views document their successes; ``error_responses``
+  adds the error statuses any of them can return (authentication, validation, size and rate limits),
+  unless a view documented that status itself.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+
+
+class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
+    target_class = "studio.auth.ApiKeyAuthentication"
+    name = ["bearerAuth", "apiKeyHeader"]
+
+    def get_security_definition(self, auto_schema):
+        return [
+            {"type": "http", "scheme": "bearer", "description": "Authorization: Bearer <API key>"},
+            {"type": "apiKey", "in": "header", "name": "x-api-key"},
+        ]
+
 
 ERROR_SCHEMA = {
     "type": "object",

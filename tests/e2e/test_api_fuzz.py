@@ -54,7 +54,8 @@ def test_generated_requests_get_no_server_error_and_match_the_schema(fuzzed_stud
         *("--report", "junit", "--report-junit-path", str(tmp_path / "junit.xml")),
     ]
 
-    run = subprocess.run(command, capture_output=True, text=True, timeout=MAX_SECONDS + 180)
+    # Its working folder is the test's: schemathesis keeps a cache folder (.schemathesis/) there.
+    run = subprocess.run(command, capture_output=True, text=True, timeout=MAX_SECONDS + 180, cwd=tmp_path)
 
     summary = re.search(r"(\d+) generated", run.stdout)
     print(f"schemathesis: {summary[0] if summary else '?'}; exit {run.returncode}")

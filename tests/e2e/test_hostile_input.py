@@ -310,4 +310,6 @@ def test_a_malformed_multipart_body_gets_the_json_error_shape(studio, key) -> No
         body,
     )
 
-    assert answer.startswith("HTTP/1.1 400") and "application/json" in answer and '{"error": {"code"' in answer
+    assert (
+        answer.startswith("HTTP/1.1 400") and "application/json" in answer and '{"error": {"code"' in answer
+    )
