@@ -68,3 +68,14 @@ class Conflict(StudioError):
 class EngineUnavailable(StudioError):
     status = HTTPStatus.SERVICE_UNAVAILABLE
     code = "engine_unavailable"
+
+
+class RateLimited(StudioError):
+    """Too much at once for one user (429); ``retry_after`` seconds says when to try again."""
+
+    status = HTTPStatus.TOO_MANY_REQUESTS
+    code = "throttled"
+
+    def __init__(self, message: str, *, retry_after: float, field: str | None = None) -> None:
+        super().__init__(message, field=field)
+        self.retry_after = max(1, int(retry_after + 0.999))

@@ -80,6 +80,31 @@ TIER_SPEECH_SECONDS: dict[str, Range] = {
     "professional": Range(900.0, 4 * 3600.0, "s"),
 }
 TRIM_MIN_SECONDS = 0.5  # a trimmed region shorter than this is a slip of the mouse
+SAMPLE_MAX_SECONDS = 1800  # one uploaded sample, decoded (the professional tier's 4 h take several)
+CONSENT_MAX_SECONDS = 120  # the consent recording: one sentence, with room to breathe
+WATERMARK_DETECT_MAX_SECONDS = 300  # enough of any clip to find the mark; 38 MB decoded at 32 kHz
+
+# --- Requests ---------------------------------------------------------------------------------------
+# Every JSON body: 4 MB holds a full batch (100 texts of 5000 characters); audio uploads have their own
+# limit (settings.STUDIO_MAX_REQUEST_BYTES). Nesting deeper than this is no request we understand.
+JSON_BODY_MAX_BYTES = 4 * 1024 * 1024
+JSON_MAX_DEPTH = 32
+# A body sent with no credentials at all (the login form is the only one that needs none).
+ANONYMOUS_BODY_MAX_BYTES = 64 * 1024
+LIST_OFFSET_MAX = 1_000_000_000
+
+# --- Fair use of the workers (jobs/fairness.py) -----------------------------------------------------
+# A user's unfinished jobs (queued or running) at once, and the worker time they may stand for. Work is
+# measured in worker seconds: speech by its text (the offline engine spoke 5000 characters in 210 s on
+# two cores: 0.042 s a character), the other kinds by a typical run.
+USER_MAX_ACTIVE_JOBS = 20
+USER_MAX_QUEUED_WORKER_SECONDS = 900.0
+SPEECH_WORKER_SECONDS_PER_CHAR = 0.042
+SPEECH_WORKER_SECONDS_PER_JOB = 2.0  # loading the voice, encoding, storing
+CLONE_WORKER_SECONDS = 60.0
+CONSENT_WORKER_SECONDS = 10.0
+# The demo job (it only proves the plumbing): its waiting (chunks x pace) is capped for everyone but staff.
+DEMO_MAX_WAIT_SECONDS = 20.0
 
 
 def choice(value: str, allowed: tuple[str, ...], *, field: str) -> str:

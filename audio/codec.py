@@ -9,6 +9,13 @@ or ``audio/pcm;rate=16000`` (little-endian).
 
 Every failure surfaces as a studio error with a message the user can act on: ``InvalidAudio`` for
 bytes we cannot read as audio, ``UnsupportedMediaType`` when the declared type is not audio at all.
+
+Decoding is bounded before it allocates, because a few MB of FLAC can hold half an hour at 384 kHz
+(gigabytes of float PCM): the sample rate, channel count and stated duration are checked from the
+header, then the audio is read in blocks of ``_BLOCK_FRAMES`` frames, mixed to mono and streamed through
+a resampler (PyAV's ``AudioResampler``, frame by frame) into one output buffer at the target rate.
+Memory is therefore the encoded bytes plus ``max_seconds * rate * 4`` bytes of output (115 MB for
+30 minutes at 16 kHz) plus a block, whatever rate the file claims.
 """
 
 from __future__ import annotations
@@ -57,8 +64,14 @@ _NAMES = {
 _SOUNDFILE_FORMATS = frozenset({"wav", "flac", "ogg", "mp3"})
 # Containers whose signature cannot be confused with raw PCM samples.
 _STRONG_SIGNATURES = frozenset({"wav", "flac", "ogg", "webm", "m4a"})
-_DECODE_BLOCK_SECONDS = 10
-_MAX_RAW_CHANNELS = 8
+# Frames read (and resampled) at a time: 65536 frames of 8 channels is 2 MB of float32.
+_BLOCK_FRAMES = 65536
+# What a header may claim. Microphones and recorders stop at 192 kHz (voice needs 16); a higher rate is
+# refused before a sample is decoded: half an hour at 384 kHz fits in 2.6 MB of FLAC and costs ~30 s of
+# CPU to resample, for nothing a voice needs.
+MAX_SAMPLE_RATE = 192000
+MIN_SAMPLE_RATE = 1000
+MAX_CHANNELS = 8
 
 
 @dataclass
@@ -131,8 +144,9 @@ def decode(
 
     ``content_type`` only matters for headerless PCM (``audio/L16;rate=...``) and for choosing the
     error: bytes we cannot recognise raise ``UnsupportedMediaType`` when the declared type is not
-    audio at all, ``InvalidAudio`` otherwise. Audio longer than ``max_seconds`` is refused, without
-    decoding it all when the file states its length.
+    audio at all, ``InvalidAudio`` otherwise. Audio longer than ``max_seconds`` is refused: from the
+    header when it states a length, else as soon as the decoded part passes the limit. The output
+    never holds more than ``max_seconds`` at the output rate (see the module docstring).
     """
     if not data:
         raise InvalidAudio(
@@ -142,24 +156,33 @@ def decode(
     raw = _raw_pcm_params(content_type)
     if raw is not None and fmt not in _STRONG_SIGNATURES:
         fmt = "pcm"
-        samples, rate = _decode_raw_pcm(data, raw, max_seconds)
+        samples, rate = _decode_raw_pcm(data, raw, target_rate, max_seconds)
     elif fmt is None:
         raise _unrecognised(content_type)
     else:
         samples, rate = _decode_container(data, fmt, target_rate, max_seconds)
-    if target_rate is not None and rate != target_rate:
-        samples, rate = resample(samples, rate, target_rate), target_rate
     return _checked(samples, rate, fmt, max_seconds)
 
 
 def _checked(samples: np.ndarray, rate: int, fmt: str, max_seconds: float | None) -> Decoded:
-    samples = np.nan_to_num(np.ascontiguousarray(samples, dtype=np.float32), nan=0.0, posinf=1.0, neginf=-1.0)
     if samples.size == 0:
         raise InvalidAudio(f"The {_NAMES[fmt]} file contains no audio (it is 0 seconds long).")
     duration = samples.size / rate
     if max_seconds is not None and duration > max_seconds:
         raise _too_long(duration, max_seconds)
     return Decoded(samples=samples, sample_rate=rate, format=fmt, duration=duration)
+
+
+def _check_header(rate: int, channels: int, *, label: str) -> None:
+    """Refuse what a header claims before anything is decoded (a rate or channel count is cheap to
+    state and expensive to decode)."""
+    if not MIN_SAMPLE_RATE <= rate <= MAX_SAMPLE_RATE:
+        raise InvalidAudio(
+            f"{label} sample rate {rate} Hz is out of range; use a sample rate between "
+            f"{MIN_SAMPLE_RATE} and {MAX_SAMPLE_RATE} Hz."
+        )
+    if not 1 <= channels <= MAX_CHANNELS:
+        raise InvalidAudio(f"{label} has {channels} channels; send 1 to {MAX_CHANNELS} channels.")
 
 
 def _unrecognised(content_type: str | None) -> StudioError:
@@ -190,6 +213,72 @@ def _undecodable(fmt: str) -> InvalidAudio:
     )
 
 
+# --- streaming into the output buffer ----------------------------------------------------------
+
+
+class _Sink:
+    """Mono blocks at the input rate in, float32 at the output rate collected in one buffer.
+
+    The buffer is sized from the header's frame count when there is one (so a long file is one
+    allocation, never a list of blocks plus their concatenation) and refuses to grow past
+    ``max_seconds`` at the output rate.
+    """
+
+    def __init__(
+        self, in_rate: int, out_rate: int, max_seconds: float | None, expected_frames: int | None = None
+    ) -> None:
+        self.in_rate, self.out_rate = in_rate, out_rate
+        self.max_seconds = max_seconds
+        self.limit = math.inf if max_seconds is None else int(max_seconds * out_rate) + 1
+        expected = int((expected_frames or 0) * out_rate / in_rate) + out_rate // 10
+        self.buffer = np.empty(int(min(max(expected, out_rate), self.limit)), dtype=np.float32)
+        self.size = 0
+        self.resampler = None
+        if in_rate != out_rate:
+            import av
+
+            self.resampler = av.AudioResampler(format="flt", layout="mono", rate=out_rate)
+
+    def add(self, block: np.ndarray) -> None:
+        """Add mono float samples at the input rate."""
+        if block.size == 0:
+            return
+        if self.resampler is None:
+            self._store(block)
+            return
+        import av
+
+        frame = av.AudioFrame.from_ndarray(
+            np.ascontiguousarray(block, dtype=np.float32)[np.newaxis, :], format="flt", layout="mono"
+        )
+        frame.sample_rate = self.in_rate
+        for out in self.resampler.resample(frame):
+            self._store(out.to_ndarray().reshape(-1))
+
+    def add_resampled(self, block: np.ndarray) -> None:
+        """Add mono float samples already at the output rate (PyAV's own resampler made them)."""
+        self._store(block)
+
+    def finish(self) -> np.ndarray:
+        if self.resampler is not None:
+            for out in self.resampler.resample(None):
+                self._store(out.to_ndarray().reshape(-1))
+        return self.buffer[: self.size]
+
+    def _store(self, block: np.ndarray) -> None:
+        end = self.size + block.size
+        if end > self.limit:
+            raise _too_long(end / self.out_rate, self.max_seconds or 0)
+        if end > self.buffer.size:
+            grown = np.empty(int(min(max(end, self.buffer.size * 3 // 2), self.limit)), dtype=np.float32)
+            grown[: self.size] = self.buffer[: self.size]
+            self.buffer = grown
+        # Damaged streams can decode to NaN or infinities: cleaned here, a block at a time (cleaning the
+        # whole buffer at the end would allocate masks as large as the audio).
+        self.buffer[self.size : end] = np.nan_to_num(block, nan=0.0, posinf=1.0, neginf=-1.0)
+        self.size = end
+
+
 # --- raw PCM -----------------------------------------------------------------------------------
 
 
@@ -204,12 +293,7 @@ def _raw_pcm_params(content_type: str | None) -> _RawPcm | None:
     values = dict(_param(p) for p in params if "=" in p)
     rate = _int_param(values, "rate", kind, default=None)
     channels = _int_param(values, "channels", kind, default=1)
-    if not 1000 <= rate <= 384000:
-        raise InvalidAudio(
-            f"{kind} rate={rate} is out of range; use a sample rate between 1000 and 384000 Hz."
-        )
-    if not 1 <= channels <= _MAX_RAW_CHANNELS:
-        raise InvalidAudio(f"{kind} channels={channels} is out of range; use 1 to {_MAX_RAW_CHANNELS}.")
+    _check_header(rate, channels, label=kind)
     return _RawPcm(rate=rate, channels=channels, dtype=dtype)
 
 
@@ -229,14 +313,20 @@ def _int_param(values: dict[str, str], name: str, kind: str, *, default: int | N
         raise InvalidAudio(f"{kind} {name}={values[name]!r} is not a whole number.") from None
 
 
-def _decode_raw_pcm(data: bytes, raw: _RawPcm, max_seconds: float | None) -> tuple[np.ndarray, int]:
+def _decode_raw_pcm(
+    data: bytes, raw: _RawPcm, target_rate: int | None, max_seconds: float | None
+) -> tuple[np.ndarray, int]:
     frame_bytes = 2 * raw.channels
     frames = len(data) // frame_bytes
     if max_seconds is not None and frames / raw.rate > max_seconds:
         raise _too_long(frames / raw.rate, max_seconds)
     # A stream cut mid-frame leaves a partial sample at the end; drop it rather than refuse the upload.
     ints = np.frombuffer(data, dtype=raw.dtype, count=frames * raw.channels).reshape(frames, raw.channels)
-    return ints.astype(np.float32).mean(axis=1) / 32768.0, raw.rate
+    rate = int(target_rate or raw.rate)
+    sink = _Sink(raw.rate, rate, max_seconds, expected_frames=frames)
+    for start in range(0, frames, _BLOCK_FRAMES):
+        sink.add(ints[start : start + _BLOCK_FRAMES].astype(np.float32).mean(axis=1) / 32768.0)
+    return sink.finish(), rate
 
 
 # --- containers --------------------------------------------------------------------------------
@@ -247,7 +337,7 @@ def _decode_container(
 ) -> tuple[np.ndarray, int]:
     decoders: list[Callable[[], tuple[np.ndarray, int]]] = []
     if fmt in _SOUNDFILE_FORMATS:
-        decoders.append(lambda: _decode_with_soundfile(data, max_seconds))
+        decoders.append(lambda: _decode_with_soundfile(data, target_rate, max_seconds))
     decoders.append(lambda: _decode_with_av(data, target_rate, max_seconds))
     empty: tuple[np.ndarray, int] | None = None
     for attempt in decoders:
@@ -265,19 +355,21 @@ def _decode_container(
     raise _undecodable(fmt)
 
 
-def _decode_with_soundfile(data: bytes, max_seconds: float | None) -> tuple[np.ndarray, int]:
+def _decode_with_soundfile(
+    data: bytes, target_rate: int | None, max_seconds: float | None
+) -> tuple[np.ndarray, int]:
     import soundfile
 
     with soundfile.SoundFile(io.BytesIO(data)) as audio:
         rate = int(audio.samplerate)
+        _check_header(rate, int(audio.channels), label=f"The {audio.format} file's")
         if max_seconds is not None and audio.frames > 0 and audio.frames / rate > max_seconds:
             raise _too_long(audio.frames / rate, max_seconds)
-        # Damaged streams can decode to NaN; zero them before they poison the channel average.
-        blocks = [
-            np.nan_to_num(block, copy=False).mean(axis=1)
-            for block in audio.blocks(blocksize=rate * _DECODE_BLOCK_SECONDS, dtype="float32", always_2d=True)
-        ]
-    return _joined(blocks), rate
+        sink = _Sink(rate, int(target_rate or rate), max_seconds, expected_frames=max(audio.frames, 0))
+        for block in audio.blocks(blocksize=_BLOCK_FRAMES, dtype="float32", always_2d=True):
+            # Zero NaNs from damaged streams before they poison the channel average.
+            sink.add(np.nan_to_num(block, copy=False).mean(axis=1))
+    return sink.finish(), sink.out_rate
 
 
 def _decode_with_av(
@@ -289,23 +381,22 @@ def _decode_with_av(
         if not container.streams.audio:
             raise InvalidAudio("The file has no audio track. Send a file with sound in it.")
         stream = container.streams.audio[0]
-        # Live MediaRecorder files carry no duration, so this early check is best effort; the
-        # running count below enforces the limit for them.
-        if max_seconds is not None and container.duration and container.duration / 1e6 > max_seconds + 1:
-            raise _too_long(container.duration / 1e6, max_seconds)
-        rate = int(target_rate or stream.codec_context.sample_rate)
-        limit = math.inf if max_seconds is None else max_seconds * rate
+        source_rate = int(stream.codec_context.sample_rate or 0)
+        _check_header(source_rate, int(stream.codec_context.layout.nb_channels or 1), label="The file's")
+        # Live MediaRecorder files carry no duration, so this early check is best effort; the sink
+        # enforces the limit for them as it fills.
+        stated = container.duration / 1e6 if container.duration else None
+        if max_seconds is not None and stated and stated > max_seconds + 1:
+            raise _too_long(stated, max_seconds)
+        rate = int(target_rate or source_rate)
+        sink = _Sink(rate, rate, max_seconds, expected_frames=int(stated * rate) if stated else None)
         resampler = av.AudioResampler(format="flt", layout="mono", rate=rate)
-        blocks: list[np.ndarray] = []
-        decoded = 0
         for frame in _frames(container, stream):
             for out in resampler.resample(frame):
-                blocks.append(out.to_ndarray().reshape(-1))
-                decoded += blocks[-1].size
-            if decoded > limit:
-                raise _too_long(decoded / rate, max_seconds or 0)
-        blocks.extend(out.to_ndarray().reshape(-1) for out in resampler.resample(None))
-    return _joined(blocks), rate
+                sink.add_resampled(out.to_ndarray().reshape(-1))
+        for out in resampler.resample(None):
+            sink.add_resampled(out.to_ndarray().reshape(-1))
+    return sink.finish(), rate
 
 
 def _frames(container: InputContainer, stream: AudioStream) -> Iterator[AudioFrame]:
@@ -323,12 +414,6 @@ def _frames(container: InputContainer, stream: AudioStream) -> Iterator[AudioFra
                 continue
     except av.error.FFmpegError:
         return
-
-
-def _joined(blocks: list[np.ndarray]) -> np.ndarray:
-    if not blocks:
-        return np.zeros(0, dtype=np.float32)
-    return np.concatenate(blocks).astype(np.float32, copy=False)
 
 
 # --- resampling and encoding -------------------------------------------------------------------

@@ -20,6 +20,11 @@ if TYPE_CHECKING:
 Segment = tuple[float, float]  # (start, end) in seconds
 
 VAD_RATE = 16000
+# The VAD runs a minute at a time: faster-whisper pads and re-batches its whole input, and onnxruntime
+# keeps the arena the largest batch needed (30 minutes in one call peaked at 400 MB above the audio;
+# a minute at a time needs ~25 MB). A multiple of Silero's 512-sample window.
+VAD_CHUNK_SAMPLES = 512 * 1875  # 60 s
+_MERGE_GAP_SECONDS = 0.3  # = min_silence_duration_ms: segments closer than this across a seam are one
 _model_lock = threading.Lock()
 _model_loaded = False
 
@@ -57,8 +62,18 @@ def speech_segments(samples: np.ndarray, sample_rate: int) -> list[Segment]:
     if audio.size == 0:
         return []
     _ensure_model()
-    stamps = get_speech_timestamps(audio, _options(), sampling_rate=VAD_RATE)
-    return [(s["start"] / VAD_RATE, s["end"] / VAD_RATE) for s in stamps]
+    segments: list[Segment] = []
+    for offset in range(0, audio.size, VAD_CHUNK_SAMPLES):
+        stamps = get_speech_timestamps(
+            audio[offset : offset + VAD_CHUNK_SAMPLES], _options(), sampling_rate=VAD_RATE
+        )
+        for stamp in stamps:
+            start, end = (offset + stamp["start"]) / VAD_RATE, (offset + stamp["end"]) / VAD_RATE
+            if segments and start - segments[-1][1] < _MERGE_GAP_SECONDS:
+                segments[-1] = (segments[-1][0], end)  # speech running across the seam
+            else:
+                segments.append((start, end))
+    return segments
 
 
 def speech_duration(segments: list[Segment]) -> float:

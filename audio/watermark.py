@@ -67,6 +67,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+# The rate perth's model works at (its config's sample_rate): decode uploads to check straight to it.
+DETECTION_RATE = 32000
+
 # A decoder confidence at or above this means "watermarked". Marked speech scores 1.00 and clean
 # speech at most 0.02 (also after MP3 64 kbps and 16 kHz resampling), so the middle is a wide margin.
 DETECTION_THRESHOLD = 0.5

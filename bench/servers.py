@@ -366,16 +366,14 @@ def beat_start(env: dict[str, str], log_dir: Path, name: str) -> Process:
 
 # README's daphne command line: a burst of websocket handshakes (500 at once on a busy 2-core machine)
 # took up to 9 s; daphne's default 5 s handshake limit dropped a quarter of them.
-DAPHNE_OPTIONS = ["--websocket_connect_timeout", "30", "--proxy-headers"]
-
-
 def daphne_start(env: dict[str, str], log_dir: Path, port: int) -> Process:
+    """A web process of the distributed mode, started as the README says: the studio's own daphne,
+    which refuses oversized and anonymous bodies from their headers (plain daphne buffers them first)."""
     return process_start(
         f"daphne-{port}",
         [
-            *(sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port)),
-            *DAPHNE_OPTIONS,
-            "studio.asgi:application",
+            *(sys.executable, "manage.py", "studio", "--no-worker", "--skip-migrate", "--proxy-headers"),
+            *("--host", "127.0.0.1", "--port", str(port)),
         ],
         env,
         log_dir,
@@ -409,7 +407,9 @@ def studio_distributed_start(
 # --- Clients --------------------------------------------------------------------------------------
 
 
-def api_call(studio: Studio, key: str, method: str, path: str, body: dict | None = None) -> tuple[int, Any]:
+def api_call(
+    studio: Studio, key: str, method: str, path: str, body: dict | None = None, *, timeout: float = 30
+) -> tuple[int, Any]:
     request = urllib.request.Request(
         studio.base_url + path,
         method=method,
@@ -417,7 +417,7 @@ def api_call(studio: Studio, key: str, method: str, path: str, body: dict | None
         headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
     )
     try:
-        with _http.open(request, timeout=30) as response:
+        with _http.open(request, timeout=timeout) as response:
             return response.status, json.loads(response.read() or b"null")
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read() or b"null")

@@ -17,6 +17,13 @@ DEMO_JOB = "demo"
 DEMO_RATE = 16000
 
 
+def demo_worker_seconds(params: dict) -> float:
+    """Its waiting (chunks x pace) plus rendering a tone (jobs.fairness)."""
+    return float(params.get("chunks", 4)) * float(params.get("pace", 0.0)) + 0.01 * float(
+        params.get("seconds", 2.0)
+    )
+
+
 def demo_run(job: Job, progress: JobProgress) -> dict:
     seconds = float(job.params.get("seconds", 2.0))
     chunks = int(job.params.get("chunks", 4))

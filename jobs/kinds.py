@@ -3,8 +3,10 @@
 The jobs app runs work it knows nothing about: each kind names its handler, ``handler(job, progress)
 -> result dict``, as "module:function" (imported on first use, so registering costs nothing), and may
 ask to hear of every progress report (``on_progress(job)``) — the voices app mirrors a clone's
-progress onto its voice that way — and of a failure the handler could not report itself
-(``on_failed(job)``: its worker kept dying, or was killed at the hard time limit). ``job_groups_register`` adds websocket groups an app wants a job's
+progress onto its voice that way — of a failure the handler could not report itself
+(``on_failed(job)``: its worker kept dying, or was killed at the hard time limit), and may estimate
+its cost in worker seconds from its params (``cost(params)``, used by ``jobs.fairness`` to cap each
+user's queued work). ``job_groups_register`` adds websocket groups an app wants a job's
 events sent to (the voices app: the voice's own group).
 """
 
@@ -28,6 +30,7 @@ class JobKind:
     handler: str  # "module:function"
     on_progress: Callable[[Job], None] | None = None
     on_failed: Callable[[Job], None] | None = None
+    cost: Callable[[dict[str, Any]], float] | None = None
 
     def resolve(self) -> Handler:
         module_name, function_name = self.handler.split(":")

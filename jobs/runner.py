@@ -22,9 +22,10 @@ from django.utils import timezone
 
 from errors import StudioError
 from jobs.events import job_broadcast
+from jobs.fairness import job_claim_fair
 from jobs.kinds import job_kind
 from jobs.models import Job
-from jobs.services import job_claim, job_finish, job_heartbeat
+from jobs.services import job_finish, job_heartbeat
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +35,7 @@ PROGRESS_MIN_INTERVAL = 0.2
 
 def job_run(job_id: str) -> Job | None:
     """Claim and run a job. Returns None when another worker has it or it is already finished."""
-    job = job_claim(job_id)
+    job = job_claim_fair(job_id)  # the fairest waiting job on this queue (jobs/fairness.py)
     if job is None:
         log.info("Job %s is not claimable (finished, running elsewhere or gone); skipping", job_id)
         return None

@@ -51,7 +51,10 @@ def job_create(
     *, kind: str, owner: Any, voice_id: str | None = None, params: dict | None = None, queue: str = "cpu"
 ) -> Job:
     """Create a job and enqueue it once the surrounding transaction commits."""
+    from jobs.fairness import job_admit
+
     job_kind(kind)  # a kind nobody registered would fail on the worker, long after the request
+    job_admit(owner=owner, kind=kind, params=params or {})  # per-user caps: 429 past them
     job = Job.objects.create(kind=kind, owner=owner, voice_id=voice_id, params=params or {}, queue=queue)
     job_enqueue(job)
     return job

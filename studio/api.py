@@ -7,13 +7,15 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
 from rest_framework import exceptions, serializers
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from errors import StudioError
+import limits
+from errors import RateLimited, StudioError
 
 DRF_CODES = {
     HTTPStatus.UNAUTHORIZED: "not_authenticated",
@@ -54,7 +56,10 @@ def _first_validation_error(detail: Any, path: str = "") -> tuple[str | None, st
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, StudioError):
-        return error_response(exc.status, exc.code, exc.message, exc.field)
+        response = error_response(exc.status, exc.code, exc.message, exc.field)
+        if isinstance(exc, RateLimited):
+            response["Retry-After"] = str(exc.retry_after)
+        return response
     if isinstance(exc, exceptions.ValidationError):
         field, message = _first_validation_error(exc.detail)
         if field and not message.lower().startswith(field.split(".")[-1].lower()):
@@ -78,17 +83,41 @@ class PageQuerySerializer(serializers.Serializer):
     """``limit`` (1..100, default 20) and ``offset`` of every list endpoint."""
 
     limit = serializers.IntegerField(required=False, min_value=1, max_value=100, default=20)
-    offset = serializers.IntegerField(required=False, min_value=0, default=0)
+    # Bounded: an offset past what the database's integers hold was a 500.
+    offset = serializers.IntegerField(
+        required=False, min_value=0, max_value=limits.LIST_OFFSET_MAX, default=0
+    )
 
 
-def paginated(queryset: QuerySet, serializer_class: type[serializers.BaseSerializer], page: dict) -> Response:
+def page_schema(serializer_class: type[serializers.BaseSerializer], name: str) -> serializers.Serializer:
+    """The OpenAPI description of ``paginated``'s answer: one page of ``serializer_class``."""
+    from drf_spectacular.utils import inline_serializer
+
+    return inline_serializer(
+        name,
+        {
+            "data": serializer_class(many=True),
+            "total": serializers.IntegerField(),
+            "limit": serializers.IntegerField(),
+            "offset": serializers.IntegerField(),
+            "next_offset": serializers.IntegerField(allow_null=True),
+        },
+    )
+
+
+def paginated(
+    queryset: QuerySet,
+    serializer_class: type[serializers.BaseSerializer],
+    page: dict,
+    context: dict | None = None,
+) -> Response:
     """One page of ``queryset`` (ordered newest first) in the list shape all endpoints share."""
     limit, offset = page["limit"], page["offset"]
     total = queryset.count()
     rows = queryset.order_by("-created_at", "id")[offset : offset + limit]
     return Response(
         {
-            "data": serializer_class(rows, many=True).data,
+            "data": serializer_class(rows, many=True, context=context or {}).data,
             "total": total,
             "limit": limit,
             "offset": offset,
@@ -106,3 +135,44 @@ class AudioOrJsonNegotiation(DefaultContentNegotiation):
         if "audio/" in accept:
             return renderers[0], renderers[0].media_type
         return super().select_renderer(request, renderers, format_suffix)
+
+
+# --- Django's own error pages, in the API's shape under /v1/ ---------------------------------------
+# Errors raised outside DRF (no URL matched, a crash in a plain view, a refused CSRF or host) render
+# Django's HTML pages; API clients get the same JSON shape as from every endpoint.
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/v1/")
+
+
+def _json_error(status: int, code: str, message: str) -> JsonResponse:
+    return JsonResponse({"error": {"code": code, "message": message}}, status=status)
+
+
+def handler400(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if _is_api(request):
+        return _json_error(HTTPStatus.BAD_REQUEST, "bad_request", "The request could not be understood.")
+    return defaults.bad_request(request, exception)
+
+
+def handler403(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if _is_api(request):
+        return _json_error(HTTPStatus.FORBIDDEN, "forbidden", "You do not have permission to do this.")
+    return defaults.permission_denied(request, exception)
+
+
+def handler404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if _is_api(request):
+        return _json_error(HTTPStatus.NOT_FOUND, "not_found", f"No API endpoint at {request.path}.")
+    return defaults.page_not_found(request, exception)
+
+
+def handler500(request: HttpRequest) -> HttpResponse:
+    if _is_api(request):
+        return _json_error(
+            HTTPStatus.INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "Something went wrong on our side; it was logged.",
+        )
+    return defaults.server_error(request)

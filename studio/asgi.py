@@ -20,15 +20,20 @@ if settings.STUDIO_SERVE_STATIC:
     django_asgi_app = ASGIStaticFilesHandler(django_asgi_app)
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from jobs.routing import websocket_urlpatterns as job_routes  # noqa: E402
 from studio.auth import WebsocketAuthStack  # noqa: E402
+from studio.gate import RequestGate  # noqa: E402
+from studio.websockets import BrowserOriginValidator, not_found_route  # noqa: E402
 from voices.routing import websocket_urlpatterns as voice_routes  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(WebsocketAuthStack(URLRouter(job_routes + voice_routes))),
+        # Body size and credentials are checked before Django reads a body (studio/gate.py).
+        "http": RequestGate(django_asgi_app),
+        # The origin check runs after the API key is read: clients with a key need not send Origin.
+        "websocket": WebsocketAuthStack(
+            BrowserOriginValidator(URLRouter([*job_routes, *voice_routes, not_found_route]))
+        ),
     }
 )

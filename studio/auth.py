@@ -75,7 +75,7 @@ class ApiKeyWebsocketMiddleware:
             # would otherwise wait for each other's lookups on one thread, past daphne's 5 s handshake.
             found = await database_sync_to_async(user_for_key, thread_sensitive=False)(raw_key)
             if found is not None:
-                scope = dict(scope, user=found[0])
+                scope = dict(scope, user=found[0], api_key=found[1])
         return await self.inner(scope, receive, send)
 
 

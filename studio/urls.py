@@ -41,3 +41,8 @@ urlpatterns = [
     path("keys/<int:key_id>/revoke", studio_views.api_key_revoke, name="api-key-revoke"),
     path("staff/media/<path:name>", studio_views.staff_media, name="staff-media"),
 ]
+
+handler400 = "studio.api.handler400"
+handler403 = "studio.api.handler403"
+handler404 = "studio.api.handler404"
+handler500 = "studio.api.handler500"

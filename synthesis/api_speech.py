@@ -20,7 +20,7 @@ from jobs.events import job_payload
 from jobs.models import Job
 from jobs.selectors import job_get
 from jobs.waiting import waiting_view
-from studio.api import AudioOrJsonNegotiation, PageQuerySerializer, paginated
+from studio.api import AudioOrJsonNegotiation, PageQuerySerializer, page_schema, paginated
 from studio.files import file_response
 from synthesis import selectors, services
 from synthesis.models import Speech
@@ -105,6 +105,7 @@ def _wants_audio(request: Request) -> bool:
 
 
 class SpeechCreateView(APIView):
+    throttle_scope = "speech"  # studio.throttling.WorkThrottle
     content_negotiation_class = AudioOrJsonNegotiation
 
     @extend_schema(
@@ -132,7 +133,8 @@ class SpeechCreateView(APIView):
 
     @extend_schema(
         parameters=[SpeechListQuerySerializer],
-        responses=SpeechSerializer(many=True),
+        operation_id="speech_list",
+        responses=page_schema(SpeechSerializer, "SpeechPage"),
         summary="Your past generations, newest first",
     )
     def get(self, request: Request) -> Response:
@@ -199,6 +201,8 @@ class SpeechAudioView(APIView):
 
 
 class BatchCreateView(APIView):
+    throttle_scope = "speech"  # studio.throttling.WorkThrottle
+
     @extend_schema(
         request=BatchRequestSerializer,
         responses={202: OpenApiResponse(description="The batch job.")},
@@ -249,6 +253,7 @@ class OpenAISpeechSerializer(serializers.Serializer):
 
 
 class OpenAISpeechView(APIView):
+    throttle_scope = "speech"  # studio.throttling.WorkThrottle
     content_negotiation_class = AudioOrJsonNegotiation
     """Existing OpenAI clients can speak with studio voices: ``voice`` is a studio voice id or name."""
 

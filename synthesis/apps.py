@@ -6,7 +6,11 @@ class SynthesisConfig(AppConfig):
 
     def ready(self) -> None:
         from jobs.kinds import JobKind, job_kind_register
-        from synthesis.services import BATCH_JOB, SPEECH_JOB
+        from synthesis.services import BATCH_JOB, SPEECH_JOB, speech_worker_seconds
 
-        job_kind_register(JobKind(SPEECH_JOB, handler="synthesis.rendering:speech_job_run"))
-        job_kind_register(JobKind(BATCH_JOB, handler="synthesis.rendering:speech_batch_run"))
+        job_kind_register(
+            JobKind(SPEECH_JOB, handler="synthesis.rendering:speech_job_run", cost=speech_worker_seconds)
+        )
+        job_kind_register(
+            JobKind(BATCH_JOB, handler="synthesis.rendering:speech_batch_run", cost=speech_worker_seconds)
+        )

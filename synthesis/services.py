@@ -78,6 +78,16 @@ class SpeechParams:
         )
 
 
+def speech_worker_seconds(params: dict) -> float:
+    """The worker time a speech or batch job stands for, from the length of its text (jobs.fairness)."""
+    items = params.get("items") or [params]
+    return sum(
+        limits.SPEECH_WORKER_SECONDS_PER_JOB
+        + limits.SPEECH_WORKER_SECONDS_PER_CHAR * len(str(item.get("text", "")))
+        for item in items
+    )
+
+
 def _check_language(voice: Voice, language: str) -> None:
     engine = get_engine(voice.engine)
     if language and language not in engine.languages:

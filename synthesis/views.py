@@ -62,11 +62,16 @@ class SpeechForm(forms.Form):
         required=False,
     )  # fmt: skip
     similarity_boost = forms.FloatField(
-        label="Similarity", min_value=limits.SIMILARITY_BOOST.low, max_value=limits.SIMILARITY_BOOST.high,
-        initial=limits.DEFAULT_SIMILARITY_BOOST, required=False,
+        label="Similarity",
+        min_value=limits.SIMILARITY_BOOST.low,
+        max_value=limits.SIMILARITY_BOOST.high,
+        initial=limits.DEFAULT_SIMILARITY_BOOST,
+        required=False,
     )
     output_format = forms.ChoiceField(
-        label="Format", choices=[(f, f.upper()) for f in limits.OUTPUT_FORMATS], initial=limits.DEFAULT_OUTPUT_FORMAT
+        label="Format",
+        choices=[(f, f.upper()) for f in limits.OUTPUT_FORMATS],
+        initial=limits.DEFAULT_OUTPUT_FORMAT,
     )
     sample_rate = forms.TypedChoiceField(
         coerce=int,

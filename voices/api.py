@@ -10,7 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from studio.api import paginated
+from studio.api import page_schema, paginated
 from studio.files import file_response
 from voices import selectors
 from voices.serializers import VoiceListQuerySerializer, VoiceSerializer, VoiceUpdateSerializer
@@ -18,7 +18,11 @@ from voices.services.voice import voice_delete, voice_update
 
 
 class VoiceListView(APIView):
-    @extend_schema(parameters=[VoiceListQuerySerializer], responses=VoiceSerializer(many=True))
+    @extend_schema(
+        operation_id="voices_list",
+        parameters=[VoiceListQuerySerializer],
+        responses=page_schema(VoiceSerializer, "VoicePage"),
+    )
     def get(self, request: Request) -> Response:
         query = VoiceListQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -31,13 +35,19 @@ class VoiceListView(APIView):
                 if key in filters
             },
         )
-        return paginated(voices.select_related("owner").prefetch_related("samples"), VoiceSerializer, filters)
+        return paginated(
+            voices.select_related("owner").prefetch_related("samples"),
+            VoiceSerializer,
+            filters,
+            context={"viewer": request.user},
+        )
 
 
 class VoiceDetailView(APIView):
     @extend_schema(responses=VoiceSerializer)
     def get(self, request: Request, voice_id: str) -> Response:
-        return Response(VoiceSerializer(selectors.voice_get(request.user, voice_id)).data)
+        voice = selectors.voice_get(request.user, voice_id)
+        return Response(VoiceSerializer(voice, context={"viewer": request.user}).data)
 
     @extend_schema(request=VoiceUpdateSerializer, responses=VoiceSerializer)
     def patch(self, request: Request, voice_id: str) -> Response:
@@ -45,7 +55,7 @@ class VoiceDetailView(APIView):
         body = VoiceUpdateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         voice = voice_update(voice=voice, actor=request.user, **body.validated_data)
-        return Response(VoiceSerializer(voice).data)
+        return Response(VoiceSerializer(voice, context={"viewer": request.user}).data)
 
     @extend_schema(responses={204: OpenApiResponse(description="Deleted with all its files.")})
     def delete(self, request: Request, voice_id: str) -> Response:

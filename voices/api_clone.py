@@ -15,8 +15,10 @@ import limits
 from engines import ENGINE_PATHS
 from errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
 from jobs.events import job_payload
+from jobs.fairness import job_admit
 from jobs.selectors import job_get
 from jobs.waiting import waiting_view
+from studio.parsers import JsonObjectParser
 from voices import selectors
 from voices.ingest import (
     IncomingSample,
@@ -27,7 +29,7 @@ from voices.ingest import (
 )
 from voices.models import Voice
 from voices.serializers import VoiceSerializer
-from voices.services.clone import voice_clone_start
+from voices.services.clone import CLONE_JOB, voice_clone_start
 from voices.services.voice import EDITABLE_FIELDS
 
 RAW_AUDIO_TYPES = ("audio/mpeg", "audio/mp3", "audio/wav", "audio/x-wav", "audio/wave", "audio/ogg",
@@ -48,6 +50,17 @@ class RawAudioParser(parsers.BaseParser):
                 field="body",
             )
         return stream.read() if stream is not None else b""
+
+
+class UploadJsonParser(JsonObjectParser):
+    """JSON that may carry base64 audio: the upload limit instead of the JSON one."""
+
+    @property
+    def max_bytes(self) -> int:  # type: ignore[override]
+        return settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+
+
+UPLOAD_PARSERS = [UploadJsonParser, parsers.MultiPartParser, parsers.FormParser, RawAudioParser]
 
 
 class SampleInputSerializer(serializers.Serializer):
@@ -165,7 +178,8 @@ def _raw_request(request: Request) -> tuple[dict, list[IncomingSample]]:
 
 
 class VoiceCloneView(APIView):
-    parser_classes = [parsers.JSONParser, parsers.MultiPartParser, parsers.FormParser, RawAudioParser]
+    throttle_scope = "upload"  # studio.throttling.WorkThrottle
+    parser_classes = UPLOAD_PARSERS
 
     @extend_schema(
         request={
@@ -193,6 +207,7 @@ class VoiceCloneView(APIView):
             if not incoming:
                 incoming = _remote_samples(fields)
         tier = fields.get("tier", Voice.Tier.INSTANT)
+        job_admit(owner=request.user, kind=CLONE_JOB, params={})  # before the costly decoding, not after
         checked = check_samples(incoming, tier=tier)
         wait = fields.pop("wait", False) or request.query_params.get("wait", "").lower() in (
             "1",
@@ -217,7 +232,7 @@ class VoiceCloneView(APIView):
             },
         )
         response = Response(
-            {**VoiceSerializer(voice).data, "job": job_payload(job)},
+            {**VoiceSerializer(voice, context={"viewer": request.user}).data, "job": job_payload(job)},
             status=HTTPStatus.ACCEPTED,
             headers={"Location": f"/v1/voices/{voice.id}"},
         )
@@ -234,7 +249,7 @@ class VoiceCloneResultView(APIView):
         voice = selectors.voice_get(request.user, job.voice_id)
         status = HTTPStatus.OK if job.is_final else HTTPStatus.ACCEPTED
         return Response(
-            {**VoiceSerializer(voice).data, "job": job_payload(job)},
+            {**VoiceSerializer(voice, context={"viewer": request.user}).data, "job": job_payload(job)},
             status=status,
             headers={"Location": f"/v1/voices/{voice.id}"},
         )

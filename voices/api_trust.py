@@ -5,15 +5,16 @@ from __future__ import annotations
 from http import HTTPStatus
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import parsers, serializers
+from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+import limits
 from errors import Conflict, InvalidInput
 from jobs.events import job_payload
 from voices import selectors
-from voices.api_clone import RawAudioParser
+from voices.api_clone import UPLOAD_PARSERS
 from voices.ingest import check_size, sample_from_url
 from voices.models import Voice, VoiceConsent
 from voices.serializers import VoiceSerializer
@@ -33,6 +34,7 @@ ConsentSchema = inline_serializer(
         "last_check": serializers.JSONField(allow_null=True),
     },
 )
+REASON_MAX_CHARS = 500
 EventsSchema = inline_serializer(
     "VoiceEvents",
     {"voice_id": serializers.CharField(), "events": serializers.ListField(child=serializers.JSONField())},
@@ -69,14 +71,18 @@ def _uploaded_audio(request: Request) -> tuple[bytes, str | None]:
         data = upload.read()
         check_size(data, label=upload.name, field_name="file")
         return data, upload.content_type
-    if request.data.get("audio_url"):
-        fetched = sample_from_url(request.data["audio_url"], field_name="audio_url")
+    audio_url = request.data.get("audio_url")
+    if audio_url:
+        if not isinstance(audio_url, str):
+            raise InvalidInput("audio_url must be a string (an http or https URL).", field="audio_url")
+        fetched = sample_from_url(audio_url, field_name="audio_url")
         return fetched.data, fetched.content_type
     raise InvalidInput("Send the recording as a file, an audio_url, or a raw audio body.", field="file")
 
 
 class VoiceConsentView(APIView):
-    parser_classes = [parsers.JSONParser, parsers.MultiPartParser, parsers.FormParser, RawAudioParser]
+    throttle_scope = "upload"  # studio.throttling.WorkThrottle
+    parser_classes = UPLOAD_PARSERS
 
     @extend_schema(
         parameters=[
@@ -122,9 +128,13 @@ class VoiceConsentView(APIView):
     @extend_schema(responses=VoiceSerializer, summary="Revoke consent: the voice stops speaking at once")
     def delete(self, request: Request, voice_id: str) -> Response:
         voice = selectors.voice_get_owned(request.user, voice_id)
-        reason = request.data.get("reason", "") if hasattr(request.data, "get") else ""
+        reason = request.data.get("reason") or ""
+        if not isinstance(reason, str) or len(reason) > REASON_MAX_CHARS:
+            raise InvalidInput(
+                f"reason must be text of at most {REASON_MAX_CHARS} characters.", field="reason"
+            )
         voice = consent_services.consent_revoke(voice=voice, actor=request.user, reason=reason)
-        return Response(VoiceSerializer(voice).data)
+        return Response(VoiceSerializer(voice, context={"viewer": request.user}).data)
 
 
 class VoiceRenewView(APIView):
@@ -133,7 +143,7 @@ class VoiceRenewView(APIView):
     )
     def post(self, request: Request, voice_id: str) -> Response:
         voice = voice_renew(voice=selectors.voice_get_owned(request.user, voice_id), actor=request.user)
-        return Response(VoiceSerializer(voice).data)
+        return Response(VoiceSerializer(voice, context={"viewer": request.user}).data)
 
 
 class VoiceEventsView(APIView):
@@ -155,7 +165,8 @@ class VoiceEventsView(APIView):
 
 
 class WatermarkDetectView(APIView):
-    parser_classes = [parsers.JSONParser, parsers.MultiPartParser, parsers.FormParser, RawAudioParser]
+    throttle_scope = "upload"  # studio.throttling.WorkThrottle
+    parser_classes = UPLOAD_PARSERS
 
     @extend_schema(
         request={
@@ -172,6 +183,11 @@ class WatermarkDetectView(APIView):
         from audio.codec import decode
 
         data, content_type = _uploaded_audio(request)
-        decoded = decode(data, content_type=content_type, target_rate=None)
+        decoded = decode(
+            data,
+            content_type=content_type,
+            target_rate=watermark.DETECTION_RATE,
+            max_seconds=limits.WATERMARK_DETECT_MAX_SECONDS,
+        )
         result = watermark.detect(decoded.samples, decoded.sample_rate)
         return Response({"watermarked": result.watermarked, "confidence": round(float(result.confidence), 4)})

@@ -12,6 +12,7 @@ class VoicesConfig(AppConfig):
     name = "voices"
 
     def ready(self) -> None:
+        import limits
         from jobs.kinds import JobKind, job_groups_register, job_kind_register
         from voices.services.clone import CLONE_JOB, voice_clone_abandoned, voice_progress_update
         from voices.services.consent import CONSENT_JOB, consent_check_abandoned
@@ -22,6 +23,7 @@ class VoicesConfig(AppConfig):
                 handler="voices.cloning:voice_clone_run",
                 on_progress=voice_progress_update,
                 on_failed=voice_clone_abandoned,
+                cost=lambda params: limits.CLONE_WORKER_SECONDS,
             )
         )
         job_kind_register(
@@ -29,6 +31,7 @@ class VoicesConfig(AppConfig):
                 CONSENT_JOB,
                 handler="voices.verification:consent_verify_run",
                 on_failed=consent_check_abandoned,
+                cost=lambda params: limits.CONSENT_WORKER_SECONDS,
             )
         )
         job_groups_register(_voice_groups)

@@ -45,4 +45,7 @@ class VoiceConsumer(JobConsumer):
         if voice is None:
             return None
         job = job_latest_for_voice(voice.id)
-        return {"voice": VoiceSerializer(voice).data, "job": job_payload(job) if job else None}
+        return {
+            "voice": VoiceSerializer(voice, context={"viewer": user}).data,
+            "job": job_payload(job) if job else None,
+        }

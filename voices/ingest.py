@@ -126,7 +126,12 @@ def check_samples(samples: list[IncomingSample], *, tier: str) -> list[CheckedSa
             raise InvalidAudio(f"{label} is empty.", field=field_name)
         check_size(sample.data, label=label, field_name=field_name)
         try:
-            decoded = decode(sample.data, content_type=sample.content_type, target_rate=ANALYSIS_RATE)
+            decoded = decode(
+                sample.data,
+                content_type=sample.content_type,
+                target_rate=ANALYSIS_RATE,
+                max_seconds=limits.SAMPLE_MAX_SECONDS,
+            )
         except InvalidAudio as exc:
             raise InvalidAudio(f"{label}: {exc.message}", field=field_name) from None
         audio = _trimmed(decoded.samples, ANALYSIS_RATE, sample, field_name)

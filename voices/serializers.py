@@ -46,6 +46,13 @@ class VoiceStateSerializer(serializers.Serializer):
 
 
 class VoiceSerializer(serializers.ModelSerializer):
+    """A voice as the API shows it. Other users (a public voice) see what its page shows them: the
+    owner's samples (file names, transcripts), metadata, training options and errors stay the owner's.
+    Pass ``context={"viewer": user}``; without a viewer those fields are blanked too."""
+
+    # Blanked, not left out, so the shape is the same for everyone (the OpenAPI schema describes one).
+    OWNER_ONLY = {"samples": [], "metadata": {}, "training_options": {}, "error": "", "moderation_reason": ""}
+
     state = serializers.SerializerMethodField()
     progress = serializers.SerializerMethodField()
     engine_terms = serializers.SerializerMethodField()
@@ -93,6 +100,13 @@ class VoiceSerializer(serializers.ModelSerializer):
 
     def get_owner(self, voice: Voice) -> str | None:
         return voice.owner.get_username() if voice.owner_id else None
+
+    def to_representation(self, voice: Voice) -> dict:
+        data = super().to_representation(voice)
+        viewer = self.context.get("viewer")
+        if voice.owner_id is not None and (viewer is None or viewer.pk != voice.owner_id):
+            data.update({field: type(blank)() for field, blank in self.OWNER_ONLY.items()})
+        return data
 
 
 class VoiceUpdateSerializer(serializers.Serializer):

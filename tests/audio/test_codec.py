@@ -242,3 +242,69 @@ def test_resampling_keeps_a_tone_in_band(signals):
     spectrum = np.abs(np.fft.rfft(resampled))
     assert len(resampled) == 16000
     assert np.argmax(spectrum) == 1000
+
+
+# --- decode bombs: a few hundred KB of FLAC that claim gigabytes of PCM ---------------------------
+
+
+def _silent_flac(rate: int, seconds: int, channels: int = 1) -> bytes:
+    """FLAC of digital silence: it compresses ~3000:1, which is what makes it a decode bomb."""
+    buffer = io.BytesIO()
+    with soundfile.SoundFile(
+        buffer, "w", samplerate=rate, channels=channels, format="FLAC", subtype="PCM_16"
+    ) as out:
+        block = np.zeros((rate * 10, channels), dtype=np.int16)
+        for _ in range(seconds // 10):
+            out.write(block)
+    return buffer.getvalue()
+
+
+def _numpy_peak_bytes(call) -> int:
+    """Peak bytes numpy allocated during ``call()`` (numpy reports its buffers to tracemalloc)."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        call()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_a_sample_rate_no_microphone_records_is_refused_from_the_header():
+    bomb = _silent_flac(384000, 10)
+
+    with pytest.raises(InvalidAudio, match="sample rate 384000 Hz is out of range"):
+        decode(bomb)
+
+
+def test_a_header_with_too_many_channels_is_refused():
+    buffer = io.BytesIO()
+    soundfile.write(buffer, np.zeros((1600, 9), dtype=np.float32), 16000, format="WAV")
+
+    with pytest.raises(InvalidAudio, match="9 channels"):
+        decode(buffer.getvalue())
+
+
+def test_a_stated_length_over_the_limit_is_refused_before_decoding():
+    bomb = _silent_flac(48000, 600)
+
+    # 600 s at 48 kHz is 115 MB of float32; the header says so before any of it is decoded.
+    peak = _numpy_peak_bytes(lambda: pytest.raises(InvalidAudio, decode, bomb, max_seconds=60))
+
+    assert peak < 2_000_000
+
+
+def test_ten_minutes_at_192_khz_decode_into_no_more_than_the_output():
+    bomb = _silent_flac(192000, 600)  # 360 KB
+    decoded = None
+
+    def run():
+        nonlocal decoded
+        decoded = decode(bomb, target_rate=16000)
+
+    peak = _numpy_peak_bytes(run)
+
+    assert decoded is not None and decoded.duration == pytest.approx(600, abs=0.1)
+    output = decoded.samples.nbytes  # 38 MB at 16 kHz; the file's own rate would be 460 MB
+    assert peak < output + 8_000_000

@@ -75,3 +75,16 @@ def test_keep_speech_shortens_long_pauses_only(signals, sentence):
 
 def test_keep_speech_without_segments_is_empty(sentence):
     assert keep_speech(sentence, RATE, []).size == 0
+
+
+def test_speech_across_the_one_minute_seam_is_measured_as_one_stretch(padded, sentence, signals):
+    # The VAD runs a minute at a time (bounded memory on long uploads); the sentence straddles the seam.
+    lead = 60.0 - 2.0 - len(sentence) / RATE / 2
+    long = np.concatenate([signals.silence(lead), padded, signals.silence(30.0)])
+    long = long + signals.noise(len(long) / RATE, 0.001, seed=1)
+
+    alone, straddling = speech_segments(padded, RATE), speech_segments(long, RATE)
+
+    assert straddling[0][0] == pytest.approx(lead + alone[0][0], abs=0.1)
+    assert straddling[-1][1] == pytest.approx(lead + alone[-1][1], abs=0.1)
+    assert speech_duration(straddling) == pytest.approx(speech_duration(alone), abs=0.5)

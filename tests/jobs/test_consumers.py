@@ -68,16 +68,6 @@ async def test_an_anonymous_connection_is_refused(user):
     assert not connected and code == 4401
 
 
-async def test_a_connection_without_origin_is_refused(user, api_key_for):
-    key = await database_sync_to_async(api_key_for)(user)
-    job = await database_sync_to_async(Job.objects.create)(kind="demo", owner=user)
-    communicator = WebsocketCommunicator(
-        application, f"/ws/jobs/{job.id}/", headers=[(b"authorization", f"Bearer {key}".encode())]
-    )
-    connected, _ = await communicator.connect()
-    assert not connected
-
-
 async def test_voice_socket_sends_the_voice_snapshot_to_its_owner(user, api_key_for, make_voice):
     key = await database_sync_to_async(api_key_for)(user)
     voice = await database_sync_to_async(make_voice)(user, "Narrator")

@@ -64,9 +64,7 @@ def test_revoking_consent_stops_a_running_batch(api, user, speaking_voice, eager
     assert Speech.objects.filter(job=job).count() == 1  # the first clip; none after the revocation
 
 
-def test_suspending_a_voice_stops_a_running_batch(
-    api, speaking_voice, eager_jobs, on_second_clip, make_user
-):
+def test_suspending_a_voice_stops_a_running_batch(api, speaking_voice, eager_jobs, on_second_clip, make_user):
     moderator = make_user("mod", is_staff=True)
     on_second_clip(
         lambda: voice_moderate(voice=speaking_voice, actor=moderator, action="suspend", reason="Reported.")

@@ -175,3 +175,35 @@ def test_the_openapi_schema_generates_without_warnings():
     from django.core.management import call_command
 
     call_command("spectacular", "--fail-on-warn", "--file", "/dev/null")
+
+
+def test_a_public_voice_shows_others_only_what_its_page_shows(api, other_api, user, make_voice):
+    from voices.models import Voice, VoiceSample
+
+    voice = make_voice(user, "Shared narrator", metadata={"client": "ACME", "rate": 120})
+    VoiceSample.objects.create(
+        voice=voice,
+        file="voices/x/sample.wav",
+        original_name="ceo-interview.wav",
+        transcript="Our secret plan.",
+    )
+    Voice.objects.filter(pk=voice.pk).update(
+        visibility=Voice.Visibility.PUBLIC,
+        moderation=Voice.Moderation.APPROVED,
+        status=Voice.Status.AVAILABLE,
+    )
+
+    seen_by_other = other_api.get(f"/v1/voices/{voice.id}").json()
+    listed = [
+        v for v in other_api.get("/v1/voices", {"owner": "shared"}).json()["data"] if v["id"] == voice.id
+    ]
+    seen_by_owner = api.get(f"/v1/voices/{voice.id}").json()
+
+    for body in (seen_by_other, listed[0]):
+        assert body["name"] == "Shared narrator" and body["owner"] == user.username
+        assert body["samples"] == [] and body["metadata"] == {}
+        assert "ceo-interview" not in str(body) and "secret plan" not in str(body) and "ACME" not in str(body)
+    assert seen_by_owner["metadata"] == {"client": "ACME", "rate": 120}
+    assert [s["original_name"] for s in seen_by_owner["samples"]] == ["ceo-interview.wav"]
+    assert seen_by_owner["samples"][0]["transcript"] == "Our secret plan."
+    assert other_api.get(f"/v1/voices/{voice.id}/samples/x/audio").status_code == 403

@@ -74,7 +74,9 @@ def consent_submit(
         raise Conflict("This consent phrase was used already; ask for a new one.", field="consent_id")
     if voice.status != Voice.Status.AVAILABLE:
         raise Conflict("Record the consent once the voice has finished cloning.", field="voice_id")
-    decoded = decode(data, content_type=content_type, target_rate=CHECK_RATE, max_seconds=120)
+    decoded = decode(
+        data, content_type=content_type, target_rate=CHECK_RATE, max_seconds=limits.CONSENT_MAX_SECONDS
+    )
     consent.file.save(f"consent.{decoded.format}", ContentFile(data), save=False)
     consent.status = VoiceConsent.Status.CHECKING
     consent.save(update_fields=["file", "status"])

@@ -74,9 +74,28 @@ class Command(BaseCommand):
             help="Run a worker in this process (the default unless REDIS_URL points at a shared broker).",
         )
         parser.add_argument("--no-worker", dest="worker", action="store_false")
-        parser.add_argument("--skip-migrate", action="store_true")
+        parser.add_argument(
+            "--skip-migrate",
+            action="store_true",
+            help="Skip the setup steps (migrations, the admin account): for the web processes of a "
+            "deployment that runs `migrate` and `ensure_admin` once.",
+        )
+        parser.add_argument(
+            "--proxy-headers",
+            action="store_true",
+            help="Behind a proxy: take the client's address and scheme from X-Forwarded-For/-Proto.",
+        )
 
-    def handle(self, *args, host: str, port: int, worker: bool | None, skip_migrate: bool, **options) -> None:
+    def handle(
+        self,
+        *args,
+        host: str,
+        port: int,
+        worker: bool | None,
+        skip_migrate: bool,
+        proxy_headers: bool,
+        **options,
+    ) -> None:
         from channels.layers import get_channel_layer
 
         from jobs.services import jobs_requeue_stale
@@ -88,7 +107,7 @@ class Command(BaseCommand):
             raise CommandError("--no-worker needs a shared broker (REDIS_URL); nothing would run the jobs.")
         if not skip_migrate:
             call_command("migrate", interactive=False, verbosity=0)
-        self._ensure_admin(admin_ensure)
+            self._ensure_admin(admin_ensure)
 
         # Build the channel layer now, in this thread: channels creates it lazily and not thread-safely,
         # so the worker thread's first event and the first websocket could each make one, and that
@@ -104,7 +123,7 @@ class Command(BaseCommand):
             embedded.start()
         self.stdout.write(f"Voice Studio on http://{host}:{port}/  (Ctrl-C to stop)", self.style.SUCCESS)
         try:
-            self._serve(host, port)
+            self._serve(host, port, proxy_headers=proxy_headers)
         finally:
             if embedded is not None:
                 self.stdout.write("Stopping: finishing the running task…")
@@ -121,17 +140,25 @@ class Command(BaseCommand):
                 + "\n(shown once; change it in the admin, or set STUDIO_ADMIN_PASSWORD before the first run)"
             )
 
-    def _serve(self, host: str, port: int) -> None:
+    def _serve(self, host: str, port: int, *, proxy_headers: bool = False) -> None:
         from daphne.endpoints import build_endpoint_description_strings
-        from daphne.server import Server
 
+        from jobs.waiting import waiting_answer_all
         from studio.asgi import application
+        from studio.server import StudioServer
 
-        Server(
+        StudioServer(
             application=application,
             endpoints=build_endpoint_description_strings(host=host, port=port),
             signal_handlers=True,  # Twisted stops the reactor on SIGINT/SIGTERM; we clean up after.
             verbosity=0,
             websocket_timeout=86400,
+            # daphne's default of 5 s dropped handshakes when 500 browsers connected at once to one
+            # busy process (bench/scale_out.py); 30 s let every one through.
+            websocket_connect_timeout=30,
+            proxy_forwarded_address_header="X-Forwarded-For" if proxy_headers else None,
+            proxy_forwarded_port_header="X-Forwarded-Port" if proxy_headers else None,
+            proxy_forwarded_proto_header="X-Forwarded-Proto" if proxy_headers else None,
             application_close_timeout=10,
+            drain=waiting_answer_all,  # clients waiting for a job get an answer before the server stops
         ).run()
