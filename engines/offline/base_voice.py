@@ -18,7 +18,7 @@ BASE_VOICE_ID = "en_US-joe-medium"
 _voice: PiperVoice | None = None
 _load_lock = threading.Lock()
 # Two single-threaded ONNX runs at once fill both cores; WORLD (which holds the GIL) shares them.
-_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="piper")
+pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="base-voice")  # shared with Kokoro (bases.py)
 # The ONNX session is thread-safe, but espeak's phonemizer keeps global state: Piper guards it with
 # its own lock, so concurrent calls are fine; loading is what must happen once.
 
@@ -92,7 +92,7 @@ def speak(text: str, prosody: Prosody = Prosody()) -> np.ndarray:
 
 def speak_async(text: str, prosody: Prosody = Prosody()) -> Future[np.ndarray]:
     """``speak`` on the process's Piper worker threads (ONNX releases the GIL while it runs)."""
-    return _pool.submit(speak, text, prosody)
+    return pool.submit(speak, text, prosody)
 
 
 def speak_sentences_async(text: str, prosody: Prosody = Prosody()) -> list[Future[np.ndarray]]:
@@ -111,7 +111,7 @@ def speak_sentences_async(text: str, prosody: Prosody = Prosody()) -> list[Futur
         audio = voice.phoneme_ids_to_audio(voice.phonemes_to_ids(sentence), config)
         return np.clip(np.asarray(audio, dtype=np.float32).reshape(-1), -1.0, 1.0)
 
-    return [_pool.submit(render, sentence) for sentence in voice.phonemize(text) if sentence]
+    return [pool.submit(render, sentence) for sentence in voice.phonemize(text) if sentence]
 
 
 def phonemes(text: str) -> list[str]:

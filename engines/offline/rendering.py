@@ -10,7 +10,7 @@ from concurrent.futures import Future
 import numpy as np
 
 from . import world
-from .base_voice import speak_async
+from .bases import by_id
 from .conversion import convert_envelope, convert_f0
 from .profile import VoiceProfile
 from .prosody import RenderPlan
@@ -74,20 +74,23 @@ def convert(audio: np.ndarray, profile: VoiceProfile, plan: RenderPlan) -> np.nd
     return converted * (PHRASE_RMS / rms) if rms > 0 else converted
 
 
-def rendered_phrases(texts: list[str], profile: VoiceProfile, plan: RenderPlan) -> Iterator[np.ndarray]:
-    """Converted audio per phrase. Piper (ONNX, releases the GIL) says the next phrases on its
-    worker threads while this thread runs WORLD (holds the GIL) on the current one, so on 2 cores
+def rendered_phrases(
+    texts: list[str], profile: VoiceProfile, plan: RenderPlan, language: str = "en"
+) -> Iterator[np.ndarray]:
+    """Converted audio per phrase. The base voice (ONNX, releases the GIL) says the next phrases on
+    its worker threads while this thread runs WORLD (holds the GIL) on the current one, so on 2 cores
     they overlap. Only ``_LOOKAHEAD`` phrases are started ahead: a stream closed early wastes little."""
+    base = by_id(profile.base_voice)
     pending: deque[Future[np.ndarray]] = deque()
     upcoming = iter(texts)
     try:
         for text in itertools.islice(upcoming, _LOOKAHEAD):
-            pending.append(speak_async(text, plan.piper))
+            pending.append(base.speak_async(text, plan.piper, language))
         while pending:
             base_audio = pending.popleft().result()
             following = next(upcoming, None)
             if following is not None:
-                pending.append(speak_async(following, plan.piper))
+                pending.append(base.speak_async(following, plan.piper, language))
             yield _trimmed(convert(base_audio, profile, plan)).astype(np.float32)
     finally:
         for future in pending:
