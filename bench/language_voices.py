@@ -14,8 +14,8 @@ import shutil
 from dataclasses import dataclass
 
 from bench.reference_voices import (
-    REFERENCE_TEXT,
     HELD_OUT_TEXT,
+    REFERENCE_TEXT,
     WER_TEXTS,
     ReferenceVoice,
     VoiceRecipe,

@@ -18,7 +18,7 @@ from errors import InvalidAudio, InvalidInput
 
 from . import bases, world
 from .base_voice import Prosody
-from .clips import FRAME_PERIOD_MS, Clip, analysed_clip, level_db, log_f0_stats, speech_seconds
+from .clips import FRAME_PERIOD_MS, Clip, analysed_clip, joined_clip, level_db, log_f0_stats, speech_seconds
 from .parallel import (
     COARSE_WARP_GRID,
     WARP_GRID,
@@ -200,7 +200,10 @@ def _clips_and_pairs(
     pairs = []
     for count, (index, futures) in enumerate(spoken.items()):
         report(0.45 + 0.15 * count / len(spoken), "Comparing with the base voice")
-        pairs.append(make_pair(clips[index], np.concatenate([f.result() for f in futures])))
+        # Each sentence is analysed as soon as it is said, while the next ones are being said.
+        sentences = [analysed_clip(future.result()) for future in futures]
+        base = joined_clip(sentences, clips[index].transcript, clips[index].emotion)
+        pairs.append(make_pair(clips[index], base))
     return clips, pairs
 
 

@@ -20,6 +20,8 @@ _EDGE_FADE_SECONDS = 0.008  # raised-cosine fade at phrase edges: a join can nev
 _EDGE_MARGIN_SECONDS = 0.03  # kept around the speech so soft onsets and releases survive trimming
 _TRIM_BELOW_PEAK_DB = 50.0
 _LOOKAHEAD = 2
+# Measured on bench/offline_engine.py: see convert.
+ANALYSIS_PERIOD_MS = 10.0
 
 
 def _brightness(tilt_db_per_octave: float) -> np.ndarray:
@@ -59,16 +61,26 @@ def _speech_rms(audio: np.ndarray) -> float:
     return float(np.sqrt(np.mean(audio[loud] ** 2))) if loud.any() else 0.0
 
 
-def convert(audio: np.ndarray, profile: VoiceProfile, plan: RenderPlan) -> np.ndarray:
-    """Base-voice audio (22.05 kHz) in, converted audio out, at a fixed speech level."""
-    features = world.analyse(audio)
+def convert(
+    audio: np.ndarray, profile: VoiceProfile, plan: RenderPlan, analysis_period: float | None = None
+) -> np.ndarray:
+    """Base-voice audio (22.05 kHz) in, converted audio out, at a fixed speech level.
+
+    Analysis and conversion run on ``ANALYSIS_PERIOD_MS`` frames, synthesis on WORLD's 5 ms: the
+    envelope moves slowly, so interpolating the converted frames costs nothing audible while the
+    analysis and the neighbour searches (most of the time) halve."""
+    period = analysis_period or ANALYSIS_PERIOD_MS
+    features = world.analyse(audio, frame_period=period)
     speech = world.speech_mask(features.log_sp)
     log_sp = convert_envelope(features.log_sp, profile.spectral, speech, plan.similarity)
     if plan.brightness_db_per_octave:
         log_sp = log_sp + _brightness(plan.brightness_db_per_octave)
     f0 = convert_f0(features.f0, profile.base_prosody, plan.pitch)
+    upsampling = period / world.FRAME_PERIOD_MS
     converted = world.render(
-        world.time_scaled(world.WorldFeatures(f0=f0, log_sp=log_sp, ap=features.ap), plan.time_scale)
+        world.time_scaled(
+            world.WorldFeatures(f0=f0, log_sp=log_sp, ap=features.ap), plan.time_scale * upsampling
+        )
     )
     rms = _speech_rms(converted)
     return converted * (PHRASE_RMS / rms) if rms > 0 else converted
