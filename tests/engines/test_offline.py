@@ -86,7 +86,7 @@ def neutral_audio(engine, artifacts):
 
 def test_the_engine_is_available_and_describes_its_licence(engine):
     assert engine.availability().available
-    assert engine.queue == "cpu" and engine.languages == ("en",)
+    assert engine.queue == "cpu" and engine.languages == ("en", "es", "it", "pt")
     assert engine.license.commercial_use
     assert "lessac" in engine.license.notes
 
