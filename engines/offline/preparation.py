@@ -56,13 +56,14 @@ class TrainingSettings:
     pull_neighbours: int = 4
     spread_strength: float = 0.5
     english_base: str = bases.JOE.id  # the base voice English voices are prepared on
+    calibrate: bool = False  # measure the voice's own likeness/clarity point (calibration.py)
 
 
 TIER_SETTINGS = {
     "instant": TrainingSettings(),
-    "standard": TrainingSettings(max_reference_seconds=300.0),
-    "premium": TrainingSettings(max_reference_seconds=900.0, max_exemplars=24000),
-    "professional": TrainingSettings(max_reference_seconds=1800.0, max_exemplars=24000),
+    "standard": TrainingSettings(max_reference_seconds=300.0, calibrate=True),
+    "premium": TrainingSettings(max_reference_seconds=900.0, max_exemplars=24000, calibrate=True),
+    "professional": TrainingSettings(max_reference_seconds=1800.0, max_exemplars=24000, calibrate=True),
 }
 
 
@@ -225,7 +226,7 @@ def build_profile(references: list[ReferenceAudio], tier: str, report: Report) -
         "parallel": bool(pairs),
         "exemplars": 0 if spectral.exemplars is None else len(spectral.exemplars.sources),
     }
-    return VoiceProfile(
+    profile = VoiceProfile(
         base_prosody=ProsodyStats(log_f0_mean=base_mean, log_f0_std=base_std),
         prosody=prosody_by_emotion(clips, pairs),
         spectral=spectral,
@@ -233,6 +234,12 @@ def build_profile(references: list[ReferenceAudio], tier: str, report: Report) -
         base_voice=base_voice.id,
         language=language,
     )
+    if settings.calibrate and pairs:
+        from .calibration import calibrated
+
+        profile.boost_scale, measured = calibrated(profile, report, 0.8, 0.98)
+        profile.info["calibration"] = measured
+    return profile
 
 
 def base_voice_profile(language: str = "en") -> VoiceProfile:

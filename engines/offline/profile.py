@@ -76,6 +76,7 @@ class VoiceProfile:
     info: dict = field(default_factory=dict)  # tier, seconds of reference, parallel or not ...
     base_voice: str = BASE_VOICE_ID  # which base (bases.BASES) the map was learned on
     language: str = "en"  # the references' language: what the voice speaks unless asked otherwise
+    boost_scale: float = 1.0  # the similarity boost is multiplied by this (calibration.py; higher tiers)
 
     def prosody_for(self, emotion: str) -> ProsodyStats | None:
         return self.prosody.get(emotion)
@@ -86,6 +87,7 @@ def _header(profile: VoiceProfile) -> dict:
         "format_version": FORMAT_VERSION,
         "base_voice": profile.base_voice,
         "language": profile.language,
+        "boost_scale": profile.boost_scale,
         "base_prosody": asdict(profile.base_prosody),
         "prosody": {emotion: asdict(stats) for emotion, stats in profile.prosody.items()},
         "warp": profile.spectral.warp,
@@ -168,4 +170,5 @@ def profile_from_artifacts(artifacts: dict[str, bytes]) -> VoiceProfile:
         info=header.get("info", {}),
         base_voice=header["base_voice"],
         language=header.get("language", "en"),
+        boost_scale=float(header.get("boost_scale", 1.0)),
     )

@@ -111,7 +111,8 @@ def plan_for(
     speed = _check("speed", speed, 0.5, 2.0)
     pitch = _check("pitch", pitch, -12.0, 12.0)
     stability = _check("stability", stability, 0.0, 1.0)
-    similarity = _check("similarity_boost", similarity_boost, 0.0, 1.0)
+    # A calibrated voice (higher tiers) has its own scale: the default boost lands on its measured point.
+    similarity = min(1.0, _check("similarity_boost", similarity_boost, 0.0, 1.0) * profile.boost_scale)
     style = EMOTION_STYLES[emotion]
     stats, tempo = _measured_or_styled(profile, emotion, style)
     time_scale = 1.0 / (speed * tempo)
