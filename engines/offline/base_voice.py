@@ -42,23 +42,26 @@ def model_files() -> tuple[Path, Path]:
 def _load() -> PiperVoice:
     import json
 
-    import onnxruntime
     from piper import PiperVoice
     from piper.config import PiperConfig
 
     model, config = model_files()
+    session = single_thread_session(model)
+    return PiperVoice(session=session, config=PiperConfig.from_dict(json.loads(config.read_text("utf-8"))))
+
+
+def single_thread_session(model: Path):
+    """An ONNX session whose runs each use one thread, without spinning. On 2 shared cores ORT's
+    second thread mostly waits (Piper: RTF 0.10 with one thread vs 0.15 with two under load); instead
+    two runs go at once on the ``pool`` threads (two sentences), or one beside WORLD on the caller's."""
+    import onnxruntime
+
     options = onnxruntime.SessionOptions()
-    # One thread, no spinning: on 2 shared cores ORT's second thread mostly waits (measured RTF 0.10
-    # with one thread vs 0.15 with two under load), and the free core runs WORLD on the previous
-    # phrase meanwhile (see rendering.py).
     options.intra_op_num_threads = 1
     options.inter_op_num_threads = 1
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     options.log_severity_level = 3
-    session = onnxruntime.InferenceSession(
-        str(model), sess_options=options, providers=["CPUExecutionProvider"]
-    )
-    return PiperVoice(session=session, config=PiperConfig.from_dict(json.loads(config.read_text("utf-8"))))
+    return onnxruntime.InferenceSession(str(model), sess_options=options, providers=["CPUExecutionProvider"])
 
 
 def base_voice() -> PiperVoice:

@@ -174,18 +174,10 @@ def _load() -> None:
     with _load_lock:
         if _session is not None:
             return
-        import onnxruntime
+        from .base_voice import single_thread_session
 
-        options = onnxruntime.SessionOptions()
-        # One thread per run: two sentences rendered at once fill both cores (see speak_async) far
-        # better than one run spread over two (most of the model is small sequential convolutions).
-        options.intra_op_num_threads = 1
-        options.inter_op_num_threads = 1
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        options.log_severity_level = 3
-        session = onnxruntime.InferenceSession(
-            str(model_path()), sess_options=options, providers=["CPUExecutionProvider"]
-        )
+        # Two sentences at once, one thread each (bases.py), fill both cores.
+        session = single_thread_session(model_path())
         _vocabulary = json.loads(_data("vocab.json").read_text(encoding="utf-8"))["vocab"]
         with _data("voices_ja.npz").open("rb") as handle, np.load(handle) as stock:
             _styles = (
