@@ -51,6 +51,16 @@ class OfflineEngine:
         ),
     )
 
+    def voice_languages(self, voice_language: str) -> tuple[str, ...]:
+        """What a voice cloned from samples in ``voice_language`` can speak: its base voice's languages
+        (``prepare`` picks the base from the samples' language; English voices on Piper speak English)."""
+        from .bases import for_language
+
+        try:
+            return for_language(voice_language).languages
+        except InvalidInput:
+            return ()
+
     def availability(self) -> Availability:
         missing = []
         for module, package in (
