@@ -86,7 +86,13 @@ def calibrated(profile: VoiceProfile, report: Report, start: float, end: float) 
             heard = asr.transcribe(spoken, 22050, language=language, accurate=language != "en").text
             errors += asr.word_error_rate(sentence, heard) * len(asr.normalize_words(sentence))
         results.append({"strength": strength, "wer": round(errors / words, 4)})
-    allowed = max(MAX_WER, results[-1]["wer"])  # the weakest strength's errors are the base voice's own
-    chosen = next((r for r in results if r["wer"] <= allowed), min(results, key=lambda r: r["wer"]))
-    scale = float(np.clip(chosen["strength"] / DEFAULT_SIMILARITY_BOOST, 0.0, _MAX_SCALE))
+    scale = float(np.clip(operating_point(results) / DEFAULT_SIMILARITY_BOOST, 0.0, _MAX_SCALE))
     return scale, results
+
+
+def operating_point(results: list[dict]) -> float:
+    """The strongest strength whose WER is at most MAX_WER, or at most the weakest strength's WER
+    when even that one mishears (those errors are the base voice's or the ASR's, not the conversion's).
+    ``results`` are ordered strongest first."""
+    allowed = max(MAX_WER, results[-1]["wer"])
+    return next(r["strength"] for r in results if r["wer"] <= allowed)

@@ -1,4 +1,4 @@
-"""The offline engine's fast paths give the same answers as the slow ones they replaced."""
+"""The offline engine's fast paths give the same answers as the slow ones; the calibration's choice."""
 
 from __future__ import annotations
 
@@ -48,3 +48,15 @@ def test_the_warp_search_as_one_product_matches_warping_every_frame():
     for index, factor in enumerate((0.83, 1.21)):
         expected = world.to_cepstrum(world.warp_frequency(source, factor))[:, :25]
         assert np.abs(source @ maps[:, index] - expected).max() < 1e-9
+
+
+def test_calibration_picks_the_strongest_conversion_the_asr_still_understands():
+    from engines.offline.calibration import operating_point
+
+    def results(*wers):
+        return [{"strength": s, "wer": w} for s, w in zip((1.0, 0.9, 0.8, 0.7, 0.6, 0.5), wers, strict=True)]
+
+    assert operating_point(results(0.08, 0.05, 0.01, 0.0, 0.0, 0.0)) == 0.8
+    assert operating_point(results(0.0, 0.0, 0.0, 0.0, 0.0, 0.0)) == 1.0
+    # Even the weakest mishears one word: that is the base voice's, so it does not hold the voice back.
+    assert operating_point(results(0.09, 0.04, 0.03, 0.03, 0.03, 0.03)) == 0.8
