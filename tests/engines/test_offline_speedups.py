@@ -60,3 +60,5 @@ def test_calibration_picks_the_strongest_conversion_the_asr_still_understands():
     assert operating_point(results(0.0, 0.0, 0.0, 0.0, 0.0, 0.0)) == 1.0
     # Even the weakest mishears one word: that is the base voice's, so it does not hold the voice back.
     assert operating_point(results(0.09, 0.04, 0.03, 0.03, 0.03, 0.03)) == 0.8
+    # A lone pass at full strength above failures is luck, not clarity.
+    assert operating_point(results(0.0, 0.05, 0.04, 0.0, 0.0, 0.0)) == 0.7
