@@ -13,6 +13,7 @@ progress.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 import numpy as np
@@ -60,6 +61,7 @@ def calibrated(profile: VoiceProfile, report: Report, start: float, end: float) 
     from .prosody import plan_for
     from .rendering import convert
 
+    profile = dataclasses.replace(profile, boost_scale=1.0)  # strengths here are absolute
     language = profile.language if profile.language in SENTENCES else "en"
     sentences = SENTENCES[language]
     base = by_id(profile.base_voice)

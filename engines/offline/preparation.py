@@ -233,6 +233,7 @@ def build_profile(references: list[ReferenceAudio], tier: str, report: Report) -
         info=info,
         base_voice=base_voice.id,
         language=language,
+        boost_scale=base_voice.boost_scale,
     )
     if settings.calibrate and pairs:
         from .calibration import calibrated
