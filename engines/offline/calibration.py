@@ -1,4 +1,5 @@
-"""The higher tiers' extra step: each voice gets its own likeness/clarity operating point.
+"""A per-voice likeness/clarity operating point (``TrainingSettings.calibrate``; off by default,
+measured no gain yet: see preparation.py).
 
 The instant tier converts every voice with the same strength (the similarity boost, default 0.8),
 which is a compromise: some voices stay perfectly clear at full strength, others lose words well

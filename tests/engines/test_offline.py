@@ -337,10 +337,15 @@ def test_a_lower_similarity_boost_sounds_less_like_the_speaker(engine, artifacts
     assert likeness(1.0) > likeness(0.0) + 0.1  # measured: ~0.87 against ~0.67
 
 
-def test_the_standard_tier_measures_the_voices_own_likeness_and_clarity_point(engine, reference):
+def test_a_calibrated_tier_measures_the_voices_own_likeness_and_clarity_point(engine, reference, monkeypatch):
+    import dataclasses
+
+    from engines.offline import preparation
     from engines.offline.calibration import STRENGTHS, operating_point
     from engines.offline.profile import profile_from_artifacts
 
+    settings = dataclasses.replace(preparation.TIER_SETTINGS["standard"], calibrate=True)
+    monkeypatch.setitem(preparation.TIER_SETTINGS, "standard", settings)
     steps: list[str] = []
     artifacts = engine.prepare(
         [reference], tier="standard", progress=lambda fraction, step: steps.append(step)
