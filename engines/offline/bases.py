@@ -6,6 +6,10 @@
   but multilingual: the base for Spanish, Italian and Portuguese (and the one base that can speak
   a voice in a language other than its samples').
 
+French is not offered: Kokoro's French, from espeak-ng's fr-fr phonemes and the Japanese styles, is
+hard to follow (Whisper base WER 46 % on bench/languages.py's sentences for the unconverted base,
+21 % on another pair, against 6-18 % for es, it, pt); ``bench/languages.py`` still measures it.
+
 Both return audio at the conversion's rate (22.05 kHz), and both render on the same two worker
 threads: ONNX releases the GIL, so two sentences at once fill both cores while WORLD runs on the
 caller's thread.
