@@ -2,6 +2,7 @@
 
     python bench/offline_engine.py                  # all voices
     python bench/offline_engine.py --voices slt,kal --set neighbours=8 --set blend=0.3
+    python bench/offline_engine.py --quick --tier standard  # base + offline rows, calibrated tier
 
 For each voice: clone (prepare) a ~30 s reference with its transcript, say TEST_TEXT (~15 s), and
 measure clone time and synthesis real-time factor. Then say the three WER_TEXTS (TEST_TEXT and two
@@ -86,15 +87,34 @@ def timed(function, *args):
     return result, time.perf_counter() - wall, time.process_time() - cpu
 
 
-def bench_voice(engine: OfflineEngine, voice: ReferenceVoice, base_audio: list[Audio]) -> list[Row]:
+def bench_voice(
+    engine: OfflineEngine,
+    voice: ReferenceVoice,
+    base_audio: list[Audio],
+    tier: str = "instant",
+    quick: bool = False,
+) -> list[Row]:
     reference = Reference(voice.reference.samples, voice.reference.sample_rate, voice.reference.text)
-    artifacts, clone_s, clone_cpu = timed(lambda: engine.prepare([reference], tier="instant"))
+    artifacts, clone_s, clone_cpu = timed(lambda: engine.prepare([reference], tier=tier))
     audio, synth_s, synth_cpu = timed(engine.synthesize, artifacts, TEST_TEXT, SynthesisOptions())
     profile = profile_from_artifacts(artifacts)
     plan = plan_for(profile, emotion="neutral", speed=1.0, pitch=0.0, stability=0.5)
     _, convert_s, _ = timed(rendering.convert, base_audio[0].samples, profile, plan)
     convert_15s = convert_s * 15.0 / base_audio[0].duration
     full = [audio, *spoken(engine, artifacts)[1:]]  # the timed TEST_TEXT rendition is the first
+    offline = judged(
+        voice,
+        "offline",
+        full,
+        clone_s=clone_s,
+        clone_cpu_s=clone_cpu,
+        rtf=synth_s / audio.duration,
+        rtf_cpu=synth_cpu / audio.duration,
+        profile_kb=sum(len(b) for b in artifacts.values()) / 1024,
+        convert_15s=convert_15s,
+    )
+    if quick:
+        return [judged(voice, "base", base_audio), offline]
     boosts = {boost: spoken(engine, artifacts, similarity_boost=boost) for boost in (1.0, 0.6)}
     profile.spectral.exemplars = dataclasses.replace(profile.spectral.exemplars, pull=0.0)
     profile.spectral.spread_strength = 0.0
@@ -105,17 +125,7 @@ def bench_voice(engine: OfflineEngine, voice: ReferenceVoice, base_audio: list[A
         judged(voice, "base", base_audio),
         judged(voice, "global", global_only),
         judged(voice, "exemplar", exemplar_only),
-        judged(
-            voice,
-            "offline",
-            full,
-            clone_s=clone_s,
-            clone_cpu_s=clone_cpu,
-            rtf=synth_s / audio.duration,
-            rtf_cpu=synth_cpu / audio.duration,
-            profile_kb=sum(len(b) for b in artifacts.values()) / 1024,
-            convert_15s=convert_15s,
-        ),
+        offline,
         *(judged(voice, f"boost {boost}", audios) for boost, audios in boosts.items()),
     ]
 
@@ -164,14 +174,14 @@ def print_summary(rows: list[Row]) -> None:
         print(f"{key:12s} median {statistics.median(values):.3f}{unit}  worst {max(values):.3f}{unit}")
 
 
-def apply_overrides(pairs: list[str]) -> None:
-    """``--set name=value`` changes the instant tier's TrainingSettings (for experiments)."""
-    settings = preparation.TIER_SETTINGS["instant"]
+def apply_overrides(pairs: list[str], tier: str = "instant") -> None:
+    """``--set name=value`` changes the tier's TrainingSettings (for experiments)."""
+    settings = preparation.TIER_SETTINGS[tier]
     changes = {}
     for pair in pairs:
         name, _, value = pair.partition("=")
         changes[name] = type(getattr(settings, name))(value)
-    preparation.TIER_SETTINGS["instant"] = dataclasses.replace(settings, **changes)
+    preparation.TIER_SETTINGS[tier] = dataclasses.replace(settings, **changes)
 
 
 def main() -> None:
@@ -180,8 +190,10 @@ def main() -> None:
     )
     parser.add_argument("--voices", default="", help="comma-separated subset of voice names")
     parser.add_argument("--set", action="append", default=[], help="TrainingSettings override name=value")
+    parser.add_argument("--tier", default="instant", help="instant, standard (calibrated), premium ...")
+    parser.add_argument("--quick", action="store_true", help="only the base and offline rows (no variants)")
     args = parser.parse_args()
-    apply_overrides(args.set)
+    apply_overrides(args.set, args.tier)
     voices = [v for v in reference_voices() if not args.voices or v.name in args.voices.split(",")]
     engine = OfflineEngine()
     # Also loads Piper: model loading is not part of clone time.
@@ -195,8 +207,8 @@ def main() -> None:
     )
     rows = []
     for voice in voices:
-        rows += bench_voice(engine, voice, base_audio)
-        print_rows(rows[-6:])
+        rows += bench_voice(engine, voice, base_audio, args.tier, args.quick)
+        print_rows(rows[-(2 if args.quick else 6) :])
     print()
     print_rows(rows)
     print_summary(rows)

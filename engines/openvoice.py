@@ -93,6 +93,12 @@ class OpenVoiceEngine:
         base = self._base_or_none()
         return tuple(base.languages) if base is not None else ("en",)
 
+    def voice_languages(self, voice_language: str) -> tuple[str, ...]:
+        """Those of the base engine for this voice (the offline engine's depend on its base voice)."""
+        base = self._base_or_none()
+        spoken = getattr(base, "voice_languages", None)
+        return tuple(spoken(voice_language)) if spoken is not None else self.languages
+
     def availability(self) -> Availability:
         missing = [
             pkg

@@ -95,6 +95,14 @@ def _check_language(voice: Voice, language: str) -> None:
             f"The {engine.label} engine of this voice speaks {', '.join(engine.languages)}, not {language!r}.",
             field="language",
         )
+    # An engine may speak fewer languages with one voice (the offline engine: those of its base voice).
+    spoken = getattr(engine, "voice_languages", lambda _language: engine.languages)(voice.language)
+    if language and language not in spoken:
+        raise InvalidInput(
+            f"This {voice.language} voice speaks {', '.join(spoken)}, not {language!r}; "
+            "clone it again from samples in that language.",
+            field="language",
+        )
 
 
 @transaction.atomic

@@ -43,6 +43,8 @@ PREVIEW_TEXT = {
     "de": "Hallo! Das ist eine Vorschau meiner geklonten Stimme.",
     "fr": "Bonjour ! Voici un aperçu de ma voix clonée.",
     "es": "¡Hola! Esta es una vista previa de mi voz clonada.",
+    "it": "Ciao! Questa è un'anteprima della mia voce clonata.",
+    "pt": "Olá! Esta é uma prévia da minha voz clonada.",
 }
 PREVIEW_FORMAT = "mp3"
 PREVIEW_RATE = 44100
@@ -169,20 +171,22 @@ def _analyse(
 
     progress.step("analyse")
     originals = {s.pk: s for s in voice.samples.all()}
+    # One language ID (Whisper base, ~0.7 s) for the whole voice, also the language every sample
+    # without a declared one is transcribed in (was: once more per such sample, inside transcribe).
+    longest = max(prepared, key=lambda p: p.speech_duration)
+    language, probability = detect_language(
+        resample(longest.audio, REFERENCE_RATE, ANALYSIS_RATE), ANALYSIS_RATE
+    )
     snrs, embeddings = [], []
     for index, item in enumerate(prepared):
         audio16 = resample(item.audio, REFERENCE_RATE, ANALYSIS_RATE)
         snrs.append(snr_db(audio16, ANALYSIS_RATE, speech_segments(audio16, ANALYSIS_RATE)))
         embeddings.append(speaker_embedding(audio16, ANALYSIS_RATE))
         if not item.sample.transcript:
-            transcript = transcribe(audio16, ANALYSIS_RATE, language=item.sample.language or None)
+            transcript = transcribe(audio16, ANALYSIS_RATE, language=item.sample.language or language)
             item.sample.transcript = transcript.text
             VoiceSample.objects.filter(pk=item.sample.pk).update(transcript=transcript.text)
         progress.step("analyse", (index + 1) / (len(prepared) + 1))
-    longest = max(prepared, key=lambda p: p.speech_duration)
-    language, probability = detect_language(
-        resample(longest.audio, REFERENCE_RATE, ANALYSIS_RATE), ANALYSIS_RATE
-    )
     snr = float(np.median(snrs))
     analysis = {
         "total_duration": round(sum(originals[p.sample.pk].duration for p in prepared), 2),

@@ -1,4 +1,4 @@
-"""The offline CPU engine (default): Piper base voice + WORLD conversion. See ``engine.py``."""
+"""The offline CPU engine (default): Piper or Kokoro base voice + WORLD conversion. See ``engine.py``."""
 
 from .engine import OfflineEngine
 

@@ -18,7 +18,7 @@ BASE_VOICE_ID = "en_US-joe-medium"
 _voice: PiperVoice | None = None
 _load_lock = threading.Lock()
 # Two single-threaded ONNX runs at once fill both cores; WORLD (which holds the GIL) shares them.
-_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="piper")
+pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="base-voice")  # shared with Kokoro (bases.py)
 # The ONNX session is thread-safe, but espeak's phonemizer keeps global state: Piper guards it with
 # its own lock, so concurrent calls are fine; loading is what must happen once.
 
@@ -42,23 +42,26 @@ def model_files() -> tuple[Path, Path]:
 def _load() -> PiperVoice:
     import json
 
-    import onnxruntime
     from piper import PiperVoice
     from piper.config import PiperConfig
 
     model, config = model_files()
+    session = single_thread_session(model)
+    return PiperVoice(session=session, config=PiperConfig.from_dict(json.loads(config.read_text("utf-8"))))
+
+
+def single_thread_session(model: Path):
+    """An ONNX session whose runs each use one thread, without spinning. On 2 shared cores ORT's
+    second thread mostly waits (Piper: RTF 0.10 with one thread vs 0.15 with two under load); instead
+    two runs go at once on the ``pool`` threads (two sentences), or one beside WORLD on the caller's."""
+    import onnxruntime
+
     options = onnxruntime.SessionOptions()
-    # One thread, no spinning: on 2 shared cores ORT's second thread mostly waits (measured RTF 0.10
-    # with one thread vs 0.15 with two under load), and the free core runs WORLD on the previous
-    # phrase meanwhile (see rendering.py).
     options.intra_op_num_threads = 1
     options.inter_op_num_threads = 1
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     options.log_severity_level = 3
-    session = onnxruntime.InferenceSession(
-        str(model), sess_options=options, providers=["CPUExecutionProvider"]
-    )
-    return PiperVoice(session=session, config=PiperConfig.from_dict(json.loads(config.read_text("utf-8"))))
+    return onnxruntime.InferenceSession(str(model), sess_options=options, providers=["CPUExecutionProvider"])
 
 
 def base_voice() -> PiperVoice:
@@ -92,7 +95,7 @@ def speak(text: str, prosody: Prosody = Prosody()) -> np.ndarray:
 
 def speak_async(text: str, prosody: Prosody = Prosody()) -> Future[np.ndarray]:
     """``speak`` on the process's Piper worker threads (ONNX releases the GIL while it runs)."""
-    return _pool.submit(speak, text, prosody)
+    return pool.submit(speak, text, prosody)
 
 
 def speak_sentences_async(text: str, prosody: Prosody = Prosody()) -> list[Future[np.ndarray]]:
@@ -111,7 +114,7 @@ def speak_sentences_async(text: str, prosody: Prosody = Prosody()) -> list[Futur
         audio = voice.phoneme_ids_to_audio(voice.phonemes_to_ids(sentence), config)
         return np.clip(np.asarray(audio, dtype=np.float32).reshape(-1), -1.0, 1.0)
 
-    return [_pool.submit(render, sentence) for sentence in voice.phonemize(text) if sentence]
+    return [pool.submit(render, sentence) for sentence in voice.phonemize(text) if sentence]
 
 
 def phonemes(text: str) -> list[str]:

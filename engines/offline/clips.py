@@ -26,7 +26,18 @@ class Clip:
 
 
 def analysed_clip(samples: np.ndarray, transcript: str = "", emotion: str = "neutral") -> Clip:
-    features = world.analyse(samples, with_aperiodicity=False, frame_period=FRAME_PERIOD_MS)
+    features = world.analyse(samples, with_aperiodicity=False, frame_period=FRAME_PERIOD_MS, dio_speed=4)
+    return Clip(samples, transcript, emotion, features, world.speech_mask(features.log_sp))
+
+
+def joined_clip(parts: list[Clip], transcript: str = "", emotion: str = "neutral") -> Clip:
+    """One clip from clips analysed one after the other (sentences analysed as they arrive)."""
+    features = world.WorldFeatures(
+        f0=np.concatenate([p.features.f0 for p in parts]),
+        log_sp=np.concatenate([p.features.log_sp for p in parts]),
+        ap=None,
+    )
+    samples = np.concatenate([p.samples for p in parts])
     return Clip(samples, transcript, emotion, features, world.speech_mask(features.log_sp))
 
 

@@ -64,10 +64,14 @@ def _cepstra(clip: Clip) -> np.ndarray:
     return world.to_cepstrum(clip.features.log_sp)
 
 
-def make_pair(target: Clip, base_audio: np.ndarray) -> Pair:
-    """``base_audio``: the base voice saying ``target.transcript`` (``speak(transcript, Prosody())``)."""
-    base = analysed_clip(base_audio, target.transcript, target.emotion)
-    mapping = align(_cepstra(base)[:, :_ALIGN_DIMS], _cepstra(target)[:, :_ALIGN_DIMS], normalise=True)
+def make_pair(target: Clip, base: Clip | np.ndarray) -> Pair:
+    """``base``: the base voice saying ``target.transcript``, as audio or already analysed."""
+    if isinstance(base, np.ndarray):
+        base = analysed_clip(base, target.transcript, target.emotion)
+    # Every other frame: this alignment only steers the first warp and the realignment (4x faster).
+    mapping = align(
+        _cepstra(base)[:, :_ALIGN_DIMS], _cepstra(target)[:, :_ALIGN_DIMS], normalise=True, decimate=2
+    )
     return Pair(target=target, base=base, mapping=mapping)
 
 
@@ -89,12 +93,16 @@ def _aligned_frames(
 
 
 def search_warp(source_log_sp: np.ndarray, target_cepstra: np.ndarray, grid: np.ndarray = WARP_GRID) -> float:
-    """The warp factor whose warped source envelopes best match the target up to a constant EQ."""
-    errors = []
-    for factor in grid:
-        difference = target_cepstra - world.to_cepstrum(world.warp_frequency(source_log_sp, factor))
-        difference -= difference.mean(axis=0)
-        errors.append(float((difference[:, 1:_ALIGN_DIMS] ** 2).sum(axis=1).mean()))
+    """The warp factor whose warped source envelopes best match the target up to a constant EQ.
+
+    Warping and the cepstral map are both linear, so each factor is one (bins x dims) matrix and the
+    whole grid is a single matrix product (was a loop warping every frame once per factor: 10x slower).
+    """
+    maps = world.warped_cepstrum_maps(tuple(float(f) for f in grid), _ALIGN_DIMS)  # (BINS, F, dims)
+    predicted = (source_log_sp @ maps.reshape(world.N_BINS, -1)).reshape(len(source_log_sp), len(grid), -1)
+    difference = target_cepstra[:, None, :_ALIGN_DIMS] - predicted
+    difference -= difference.mean(axis=0)
+    errors = (difference[:, :, 1:] ** 2).sum(axis=2).mean(axis=0)
     return float(grid[int(np.argmin(errors))])
 
 
@@ -114,7 +122,12 @@ def realigned(pairs: list[Pair], spectral: SpectralMap) -> list[Pair]:
     result = []
     for pair in pairs:
         source = world.to_cepstrum(converted_log_sp(pair.base.features.log_sp, spectral))
-        mapping = align(source[:, :_ALIGN_DIMS], _cepstra(pair.target)[:, :_ALIGN_DIMS], normalise=False)
+        mapping = align(
+            source[:, :_ALIGN_DIMS],
+            _cepstra(pair.target)[:, :_ALIGN_DIMS],
+            normalise=False,
+            guide=pair.mapping,
+        )
         result.append(Pair(pair.target, pair.base, mapping))
     return result
 

@@ -16,9 +16,9 @@ import numpy as np
 
 from errors import InvalidAudio, InvalidInput
 
-from . import world
-from .base_voice import Prosody, phonemes, speak, speak_sentences_async
-from .clips import FRAME_PERIOD_MS, Clip, analysed_clip, level_db, log_f0_stats, speech_seconds
+from . import bases, world
+from .base_voice import Prosody
+from .clips import FRAME_PERIOD_MS, Clip, analysed_clip, joined_clip, level_db, log_f0_stats, speech_seconds
 from .parallel import (
     COARSE_WARP_GRID,
     WARP_GRID,
@@ -36,7 +36,7 @@ _CALIBRATION_TEXT = (
     "People were buying bread, cheese and bright summer flowers, and a boy played the violin by the gate. "
     "Would you like to join us for dinner on Thursday? We could try the new place near the bridge."
 )
-_calibration: Clip | None = None
+_calibrations: dict[str, Clip] = {}
 _calibration_lock = threading.Lock()
 
 Report = Callable[[float, str], None]
@@ -55,6 +55,13 @@ class TrainingSettings:
     pull: float = 0.5
     pull_neighbours: int = 4
     spread_strength: float = 0.5
+    english_base: str = bases.JOE.id  # the base voice English voices are prepared on
+    # Measure the voice's own likeness/clarity point (calibration.py). Off: on bench/offline_engine.py
+    # (4 voices, standard tier) it gave cosine 0.891 / worst 0.841, WER 3.4 / 5.0 % against the
+    # instant tier's 0.901 / 0.860, 3.9 / 5.0 %, for ~18 s more CPU per clone: three sentences heard
+    # by tiny.en do not predict other texts (kal: no error at any strength, 5 % at full strength on
+    # the bench). Try it with ``--set calibrate=True``.
+    calibrate: bool = False
 
 
 TIER_SETTINGS = {
@@ -72,15 +79,17 @@ class ReferenceAudio:
     samples: np.ndarray
     transcript: str
     emotion: str
+    language: str = "en"
 
 
-def calibration_clip() -> Clip:
-    """The base voice reading a fixed text, analysed once per process (non-parallel fallback)."""
-    global _calibration
+def calibration_clip(base=bases.JOE) -> Clip:
+    """The base voice reading a fixed (English) text, analysed once per process per base voice
+    (the non-parallel fallback and the built-in voice's pitch)."""
     with _calibration_lock:
-        if _calibration is None:
-            _calibration = analysed_clip(speak(_CALIBRATION_TEXT, Prosody()), _CALIBRATION_TEXT)
-        return _calibration
+        if base.id not in _calibrations:
+            audio = base.speak(_CALIBRATION_TEXT, Prosody(), "en")
+            _calibrations[base.id] = analysed_clip(audio, _CALIBRATION_TEXT)
+        return _calibrations[base.id]
 
 
 def _within_budget(references: list[ReferenceAudio], settings: TrainingSettings) -> list[ReferenceAudio]:
@@ -103,9 +112,9 @@ def _check_voiced(clips: list[Clip]) -> None:
         )
 
 
-def long_term_map(clips: list[Clip]) -> SpectralMap:
+def long_term_map(clips: list[Clip], base_voice=bases.JOE) -> SpectralMap:
     """Warp + EQ from average voiced envelopes: no transcript, so no frame pairs to learn from."""
-    base = calibration_clip()
+    base = calibration_clip(base_voice)
     base_mean = base.features.log_sp[base.features.voiced & base.speech].mean(axis=0)
     target = np.concatenate([c.features.log_sp[c.features.voiced & c.speech] for c in clips])
     target_mean = world.to_cepstrum(target.mean(axis=0))
@@ -157,10 +166,10 @@ def reference_spread(clips: list[Clip]) -> np.ndarray:
 
 
 def _spectral_map(
-    pairs: list[Pair], clips: list[Clip], settings: TrainingSettings, report: Report
+    pairs: list[Pair], clips: list[Clip], settings: TrainingSettings, report: Report, base_voice
 ) -> SpectralMap:
     if not pairs:
-        return long_term_map(clips)
+        return long_term_map(clips, base_voice)
     report(0.6, "Matching the voice")
     # On the first (z-scored) alignment the warp's error curve is shallow and noisy: one slt clone
     # in four chose 1.03 instead of 1.29 (global-only cosine 0.42 against 0.72). That warp only
@@ -174,13 +183,15 @@ def _spectral_map(
     return spectral
 
 
-def _clips_and_pairs(references: list[ReferenceAudio], report: Report) -> tuple[list[Clip], list[Pair]]:
-    """Analyse the references while Piper reads their transcripts on its worker threads (ONNX
-    releases the GIL, WORLD does not), so the two overlap on 2 cores."""
+def _clips_and_pairs(
+    references: list[ReferenceAudio], report: Report, base_voice
+) -> tuple[list[Clip], list[Pair]]:
+    """Analyse the references while the base voice reads their transcripts on its worker threads
+    (ONNX releases the GIL, WORLD does not), so the two overlap on 2 cores."""
     spoken = {
-        index: speak_sentences_async(reference.transcript)
+        index: base_voice.sentences_async(reference.transcript, Prosody(), reference.language)
         for index, reference in enumerate(references)
-        if reference.transcript.strip() and phonemes(reference.transcript)
+        if reference.transcript.strip() and base_voice.speakable(reference.transcript, reference.language)
     }
     clips = []
     for index, reference in enumerate(references):
@@ -195,7 +206,10 @@ def _clips_and_pairs(references: list[ReferenceAudio], report: Report) -> tuple[
     pairs = []
     for count, (index, futures) in enumerate(spoken.items()):
         report(0.45 + 0.15 * count / len(spoken), "Comparing with the base voice")
-        pairs.append(make_pair(clips[index], np.concatenate([f.result() for f in futures])))
+        # Each sentence is analysed as soon as it is said, while the next ones are being said.
+        sentences = [analysed_clip(future.result()) for future in futures]
+        base = joined_clip(sentences, clips[index].transcript, clips[index].emotion)
+        pairs.append(make_pair(clips[index], base))
     return clips, pairs
 
 
@@ -204,10 +218,12 @@ def build_profile(references: list[ReferenceAudio], tier: str, report: Report) -
         raise InvalidInput("At least one reference recording is needed.", field="samples")
     settings = TIER_SETTINGS.get(tier, TIER_SETTINGS["instant"])
     references = _within_budget(references, settings)
+    language = bases.language_code(references[0].language)
+    base_voice = bases.for_language(language, settings.english_base)
     report(0.05, "Analysing the recordings")
-    clips, pairs = _clips_and_pairs(references, report)
-    spectral = _spectral_map(pairs, clips, settings, report)
-    base_clips = [p.base for p in pairs] or [calibration_clip()]
+    clips, pairs = _clips_and_pairs(references, report, base_voice)
+    spectral = _spectral_map(pairs, clips, settings, report, base_voice)
+    base_clips = [p.base for p in pairs] or [calibration_clip(base_voice)]
     base_mean, base_std = log_f0_stats(base_clips)
     info = {
         "tier": tier,
@@ -215,20 +231,35 @@ def build_profile(references: list[ReferenceAudio], tier: str, report: Report) -
         "parallel": bool(pairs),
         "exemplars": 0 if spectral.exemplars is None else len(spectral.exemplars.sources),
     }
-    return VoiceProfile(
+    profile = VoiceProfile(
         base_prosody=ProsodyStats(log_f0_mean=base_mean, log_f0_std=base_std),
         prosody=prosody_by_emotion(clips, pairs),
         spectral=spectral,
         info=info,
+        base_voice=base_voice.id,
+        language=language,
+        boost_scale=base_voice.boost_scale,
     )
+    if settings.calibrate and pairs:
+        from .calibration import calibrated
+
+        profile.boost_scale, measured = calibrated(profile, report, 0.8, 0.98)
+        profile.info["calibration"] = measured
+    return profile
 
 
-def base_voice_profile() -> VoiceProfile:
+def base_voice_profile(language: str = "en") -> VoiceProfile:
     """The base voice as it is (the built-in voice, which has no artifacts): no spectral change, its
     own pitch statistics, so emotion, speed and pitch still work on it."""
-    mean, std = log_f0_stats([calibration_clip()])
+    base = bases.for_language(language)
+    mean, std = log_f0_stats([calibration_clip(base)])
     stats = ProsodyStats(log_f0_mean=mean, log_f0_std=std)
     identity = SpectralMap(warp=1.0, eq=np.zeros(world.CEPSTRUM_ORDER))
     return VoiceProfile(
-        base_prosody=stats, prosody={"neutral": stats}, spectral=identity, info={"base_voice": True}
+        base_prosody=stats,
+        prosody={"neutral": stats},
+        spectral=identity,
+        info={"base_voice": True},
+        base_voice=base.id,
+        language=bases.language_code(language),
     )

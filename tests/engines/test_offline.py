@@ -86,7 +86,7 @@ def neutral_audio(engine, artifacts):
 
 def test_the_engine_is_available_and_describes_its_licence(engine):
     assert engine.availability().available
-    assert engine.queue == "cpu" and engine.languages == ("en",)
+    assert engine.queue == "cpu" and engine.languages == ("en", "es", "it", "pt")
     assert engine.license.commercial_use
     assert "lessac" in engine.license.notes
 
@@ -335,3 +335,24 @@ def test_a_lower_similarity_boost_sounds_less_like_the_speaker(engine, artifacts
         return cosine(speaker_embedding(audio.samples, SAMPLE_RATE), held_out)
 
     assert likeness(1.0) > likeness(0.0) + 0.1  # measured: ~0.87 against ~0.67
+
+
+def test_a_calibrated_tier_measures_the_voices_own_likeness_and_clarity_point(engine, reference, monkeypatch):
+    import dataclasses
+
+    from engines.offline import preparation
+    from engines.offline.calibration import STRENGTHS, operating_point
+    from engines.offline.profile import profile_from_artifacts
+
+    settings = dataclasses.replace(preparation.TIER_SETTINGS["standard"], calibrate=True)
+    monkeypatch.setitem(preparation.TIER_SETTINGS, "standard", settings)
+    steps: list[str] = []
+    artifacts = engine.prepare(
+        [reference], tier="standard", progress=lambda fraction, step: steps.append(step)
+    )
+    profile = profile_from_artifacts(artifacts)
+    measured = profile.info["calibration"]
+    assert [m["strength"] for m in measured] == list(STRENGTHS)
+    assert "Balancing likeness and clarity (6/6)" in steps
+    assert profile.boost_scale == pytest.approx(operating_point(measured) / 0.8)
+    assert speak(engine, artifacts).duration > 1.0

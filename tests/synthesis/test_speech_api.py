@@ -97,6 +97,15 @@ def test_out_of_range_values_are_refused_with_the_field_named(api, fields, field
     assert not Speech.objects.exists()
 
 
+def test_an_english_voice_refuses_spanish_at_request_time(api):
+    """The offline engine speaks Spanish, but only with voices cloned from Spanish samples."""
+    response = speak(api, language="es")
+    assert response.status_code == HTTPStatus.BAD_REQUEST, response.content
+    assert response.json()["error"]["field"] == "language"
+    assert "clone it again" in response.json()["error"]["message"]
+    assert not Speech.objects.exists()
+
+
 def test_another_users_voice_cannot_be_used(api, other_user, make_voice):
     voice = make_voice(other_user, "Theirs", status="AVAILABLE")
     response = api.post("/v1/speech", {"voice_id": voice.id, "text": "hi"}, format="json")
