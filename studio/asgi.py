@@ -19,13 +19,14 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 
 from jobs.routing import websocket_urlpatterns as job_routes  # noqa: E402
 from studio.auth import ApiKeyWebsocketMiddleware  # noqa: E402
+from synthesis.routing import websocket_urlpatterns as speech_routes  # noqa: E402
 from voices.routing import websocket_urlpatterns as voice_routes  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
         "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(ApiKeyWebsocketMiddleware(URLRouter(job_routes + voice_routes)))
+            AuthMiddlewareStack(ApiKeyWebsocketMiddleware(URLRouter(job_routes + voice_routes + speech_routes)))
         ),
     }
 )

@@ -15,9 +15,11 @@ class VoicesConfig(AppConfig):
         from jobs.kinds import JobKind, job_groups_register, job_kind_register
         from voices.services.clone import CLONE_JOB, voice_progress_update
         from voices.services.consent import CONSENT_JOB
+        from voices.services.preview import PREVIEW_JOB
 
         job_kind_register(
             JobKind(CLONE_JOB, handler="voices.cloning:voice_clone_run", on_progress=voice_progress_update)
         )
         job_kind_register(JobKind(CONSENT_JOB, handler="voices.verification:consent_verify_run"))
+        job_kind_register(JobKind(PREVIEW_JOB, handler="voices.cloning:voice_preview_run"))
         job_groups_register(_voice_groups)
