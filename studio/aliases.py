@@ -42,6 +42,7 @@ ALIASES: dict[str, dict[str, str]] = {
         "voiceVisibility": "visibility",
         "avatarUrl": "avatar_url",
         "audioUrl": "audio_url",
+        "audioBase64": "audio_base64",
         "model": "engine",
         "model_id": "engine",
         "quality": "tier",
