@@ -85,9 +85,11 @@ def voice_preview_start(
         preview.samples = [
             _sample_store(preview, index, checked) for index, checked in enumerate(checked_samples)
         ]
+        preview.save(update_fields=["samples"])
         job = job_create(kind=PREVIEW_JOB, owner=owner, params={"preview_id": preview.id}, queue=chosen.queue)
-        preview.job_id = job.id
-        preview.save(update_fields=["samples", "job_id"])
+        # An UPDATE of this column alone: an inline (eager) run may have finished the preview already.
+        VoicePreview.objects.filter(pk=preview.pk).update(job_id=job.id)
+        preview.refresh_from_db()
     except BaseException:
         storage_delete_tree(preview_prefix(preview.id))  # the row rolls back; the files would not
         raise
