@@ -108,6 +108,8 @@ def voice_new(request: HttpRequest) -> HttpResponse:
         "maxUploadBytes": settings.STUDIO_MAX_UPLOAD_BYTES,
         "emotions": list(limits.EMOTIONS),
         "cloneUrl": "/v1/voices/clone",
+        "previewUrl": "/v1/voices/preview",
+        "previewTextMaxChars": limits.PREVIEW_TEXT_MAX_CHARS,
         "retry": _retry_config(retry) if retry else None,
     }
     return render(
