@@ -331,6 +331,7 @@ class OpenAISpeechView(APIView):
         request=OpenAISpeechSerializer,
         responses={
             (200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY, "The audio."),
+            202: OpenApiResponse(description="Still rendering after the wait timeout: the job to poll."),
             **error_responses(400, 403, 404, 409),
         },
         summary="OpenAI-compatible speech (the openai SDK's audio.speech.create)",

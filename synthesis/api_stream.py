@@ -47,9 +47,9 @@ class SpeechStreamStartView(APIView):
     @extend_schema(
         request=SpeechRequestSerializer,
         responses={
-            (200, "audio/mpeg"): OpenApiResponse(
-                OpenApiTypes.BINARY, "Chunked audio (mp3, wav or pcm), sent sentence by sentence."
-            ),
+            (200, "audio/mpeg"): OpenApiResponse(OpenApiTypes.BINARY, "Chunked MP3, sentence by sentence."),
+            (200, "audio/wav"): OpenApiResponse(OpenApiTypes.BINARY, "A WAV header, then PCM as it is made."),
+            (200, "audio/pcm"): OpenApiResponse(OpenApiTypes.BINARY, "Raw 16-bit little-endian PCM."),
             202: OpenApiResponse(description="No worker started the stream in time: the job."),
             **error_responses(400, 403, 404, 409),
         },

@@ -12,6 +12,8 @@ from rest_framework.views import APIView
 
 from errors import Conflict, InvalidInput
 from jobs.events import job_payload
+from studio.api import PageQuerySerializer, page_serializer, paginated
+from studio.schema import error_responses
 from voices import selectors
 from voices.api_clone import RawAudioParser
 from voices.ingest import check_size, sample_from_url
@@ -33,10 +35,27 @@ ConsentSchema = inline_serializer(
         "last_check": serializers.JSONField(allow_null=True),
     },
 )
-EventsSchema = inline_serializer(
-    "VoiceEvents",
-    {"voice_id": serializers.CharField(), "events": serializers.ListField(child=serializers.JSONField())},
-)
+
+
+class VoiceEventSerializer(serializers.Serializer):
+    action = serializers.CharField()
+    # "from"/"to" are Python keywords: the fields are renamed in to_representation.
+    from_state = serializers.CharField()
+    to_state = serializers.CharField()
+    reason = serializers.CharField()
+    actor = serializers.SerializerMethodField()
+    at = serializers.DateTimeField(source="created_at")
+
+    def get_actor(self, event) -> str | None:  # noqa: ANN001 (a VoiceEvent)
+        return event.actor.get_username() if event.actor else None
+
+    def to_representation(self, event) -> dict:  # noqa: ANN001
+        body = super().to_representation(event)
+        body["from"], body["to"] = body.pop("from_state"), body.pop("to_state")
+        return body
+
+
+EventsPageSerializer = page_serializer(VoiceEventSerializer, "VoiceEventPage")
 
 
 def consent_body(voice: Voice, consent: VoiceConsent | None) -> dict:
@@ -137,21 +156,21 @@ class VoiceRenewView(APIView):
 
 
 class VoiceEventsView(APIView):
-    @extend_schema(responses=EventsSchema, summary="The voice's audit log, newest first")
+    @extend_schema(
+        parameters=[PageQuerySerializer],
+        responses={200: EventsPageSerializer, **error_responses(400, 403, 404)},
+        operation_id="voices_events_list",
+        summary="The voice's audit log, newest first",
+    )
     def get(self, request: Request, voice_id: str) -> Response:
         voice = selectors.voice_get_owned(request.user, voice_id)
-        events = [
-            {
-                "action": event.action,
-                "from": event.from_state,
-                "to": event.to_state,
-                "reason": event.reason,
-                "actor": event.actor.get_username() if event.actor else None,
-                "at": event.created_at,
-            }
-            for event in selectors.voice_events(voice.id)[:500]
-        ]
-        return Response({"voice_id": voice.id, "events": events})
+        page = PageQuerySerializer(data=request.query_params)
+        page.is_valid(raise_exception=True)
+        response = paginated(
+            selectors.voice_events(voice.id), VoiceEventSerializer, page.validated_data, request
+        )
+        response.data = {"voice_id": voice.id, **response.data}
+        return response
 
 
 class WatermarkDetectView(APIView):
