@@ -85,7 +85,9 @@ def streaming_view(
             return JsonResponse(job_payload(job), status=HTTPStatus.ACCEPTED)
         if first["type"] == "speech.error":
             return JsonResponse({"error": first["error"]}, status=first.get("status", 400))
-        return respond(stream, first, params)
+        response = respond(stream, first, params)
+        response["X-Job-Id"] = job.id  # GET /v1/jobs/{id}: how the stream's work went
+        return response
 
     view.csrf_exempt = True  # type: ignore[attr-defined]  # as jobs.waiting: DRF checks CSRF for sessions
     for attribute in ("cls", "initkwargs", "view_class", "actions"):

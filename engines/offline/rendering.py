@@ -81,14 +81,21 @@ def rendered_phrases(texts: list[str], profile: VoiceProfile, plan: RenderPlan) 
     pending: deque[Future[np.ndarray]] = deque()
     upcoming = iter(texts)
     try:
-        for text in itertools.islice(upcoming, _LOOKAHEAD):
-            pending.append(speak_async(text, plan.piper))
+        # The first phrase is said and converted alone, so the first audio of a stream comes as soon
+        # as for a one-sentence text (nothing else competes for the cores); the look-ahead starts
+        # once it is out.
+        pending.extend(speak_async(text, plan.piper) for text in itertools.islice(upcoming, 1))
+        first = True
         while pending:
             base_audio = pending.popleft().result()
-            following = next(upcoming, None)
-            if following is not None:
-                pending.append(speak_async(following, plan.piper))
+            if not first:
+                pending.extend(speak_async(text, plan.piper) for text in itertools.islice(upcoming, 1))
             yield _trimmed(convert(base_audio, profile, plan)).astype(np.float32)
+            if first:
+                pending.extend(
+                    speak_async(text, plan.piper) for text in itertools.islice(upcoming, _LOOKAHEAD)
+                )
+                first = False
     finally:
         for future in pending:
             future.cancel()
