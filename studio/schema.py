@@ -12,6 +12,10 @@ class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
     target_class = "studio.auth.ApiKeyAuthentication"
     name = ["bearerAuth", "apiKeyHeader"]
 
+    def get_security_requirement(self, auto_schema):
+        # Either header alone authenticates: two requirements (OR), not one with both (AND).
+        return [{name: []} for name in self.name]
+
     def get_security_definition(self, auto_schema):
         return [
             {"type": "http", "scheme": "bearer", "description": "Authorization: Bearer <API key>"},

@@ -138,7 +138,10 @@ class VoiceConsentView(APIView):
             headers={"Location": f"/v1/jobs/{job.id}"},
         )
 
-    @extend_schema(responses=VoiceSerializer, summary="Revoke consent: the voice stops speaking at once")
+    @extend_schema(
+        responses={200: VoiceSerializer, **error_responses(403, 404)},
+        summary="Revoke consent: the voice stops speaking at once",
+    )
     def delete(self, request: Request, voice_id: str) -> Response:
         voice = selectors.voice_get_owned(request.user, voice_id)
         reason = request.data.get("reason", "") if hasattr(request.data, "get") else ""
