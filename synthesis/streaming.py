@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+import queue
+import threading
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import asdict
 from typing import Any
 
@@ -86,7 +88,8 @@ def _stream(job: Job, progress: JobProgress, send: Any) -> dict:
     if header:
         send({"type": "speech.chunk", "index": index, "data": header})
         index += 1
-    for audio in engine.stream(voice_artifacts(voice), params.text, params.options(voice)):
+    chunks = engine.stream(voice_artifacts(voice), params.text, params.options(voice))
+    for audio in _made_ahead(chunks):
         data = out.chunk(audio.samples, audio.sample_rate)
         if data:
             send({"type": "speech.chunk", "index": index, "data": data})
@@ -104,6 +107,44 @@ def _stream(job: Job, progress: JobProgress, send: Any) -> dict:
     }
     send({"type": "speech.end", **result})
     return result
+
+
+def _made_ahead(chunks: Iterator[Any], depth: int = 2) -> Iterator[Any]:
+    """The engine's chunks, made on a thread of their own while this one watermarks, encodes and
+    sends the previous ones: the two overlap on two cores instead of taking turns. The first chunk
+    goes out before the engine starts on the second, so nothing competes with the first audio."""
+    done = object()
+    ready: queue.Queue = queue.Queue(maxsize=depth)
+    stop, first_out = threading.Event(), threading.Event()
+
+    def make() -> None:
+        try:
+            for chunk in chunks:
+                if stop.is_set():
+                    break
+                ready.put(chunk)
+                first_out.wait()
+        except BaseException as exc:  # handed over to the consumer, raised there
+            ready.put(exc)
+        finally:
+            ready.put(done)
+
+    maker = threading.Thread(target=make, name="speech-stream-engine", daemon=True)
+    maker.start()
+    try:
+        while (item := ready.get()) is not done:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+            first_out.set()
+    finally:
+        stop.set()
+        first_out.set()
+        while maker.is_alive():  # unblock a maker waiting on a full queue, then let it finish
+            try:
+                ready.get(timeout=0.1)
+            except queue.Empty:
+                pass
 
 
 def _send(channel: str, message: dict) -> None:
