@@ -102,7 +102,7 @@ class VoiceConsentView(APIView):
             OpenApiParameter("speaker_name", str, description="Whose voice it is (default: your name)."),
             OpenApiParameter("license", str, enum=["personal", "commercial"]),
         ],
-        responses=ConsentSchema,
+        responses={200: ConsentSchema, **error_responses(400, 403, 404)},
         summary="The consent phrase the speaker must record (with a fresh one-time code)",
     )
     def get(self, request: Request, voice_id: str) -> Response:
@@ -118,7 +118,10 @@ class VoiceConsentView(APIView):
         request={
             "multipart/form-data": inline_serializer("ConsentUpload", {"file": serializers.FileField()})
         },
-        responses={202: inline_serializer("ConsentJob", {"job": serializers.JSONField()})},
+        responses={
+            202: inline_serializer("ConsentJob", {"job": serializers.JSONField()}),
+            **error_responses(400, 403, 404, 409, 413, 415),
+        },
         summary="Upload the recording of the consent phrase; the worker verifies words and voice",
     )
     def post(self, request: Request, voice_id: str) -> Response:
@@ -151,7 +154,9 @@ class VoiceConsentView(APIView):
 
 class VoiceRenewView(APIView):
     @extend_schema(
-        request=None, responses=VoiceSerializer, summary="Keep the voice for another retention period"
+        request=None,
+        responses={200: VoiceSerializer, **error_responses(403, 404, 409)},
+        summary="Keep the voice for another retention period",
     )
     def post(self, request: Request, voice_id: str) -> Response:
         voice = voice_renew(voice=selectors.voice_get_owned(request.user, voice_id), actor=request.user)
