@@ -26,7 +26,9 @@ application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
         "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(ApiKeyWebsocketMiddleware(URLRouter(job_routes + voice_routes + speech_routes)))
+            AuthMiddlewareStack(
+                ApiKeyWebsocketMiddleware(URLRouter(job_routes + voice_routes + speech_routes))
+            )
         ),
     }
 )

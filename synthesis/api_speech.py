@@ -289,7 +289,12 @@ OPENAI_RATE = 24000
 
 
 @extend_schema_field(
-    {"oneOf": [{"type": "string"}, {"type": "object", "properties": {"id": {"type": "string"}}, "required": ["id"]}]}
+    {
+        "oneOf": [
+            {"type": "string"},
+            {"type": "object", "properties": {"id": {"type": "string"}}, "required": ["id"]},
+        ]
+    }
 )
 class OpenAIVoiceField(serializers.Field):
     """``"voice": "Narrator"`` (a studio voice's id or name) or ``"voice": {"id": "voice_..."}``."""

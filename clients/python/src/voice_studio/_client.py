@@ -86,7 +86,9 @@ class Voices:
 
     def list(self, **filters: Any) -> Page[Voice]:
         """``language``, ``type``, ``owner``, ``visibility``, ``status``, ``search``, ``limit``, ``offset``."""
-        body = self._client.json("GET", "/v1/voices", params={k: v for k, v in filters.items() if v is not None})
+        body = self._client.json(
+            "GET", "/v1/voices", params={k: v for k, v in filters.items() if v is not None}
+        )
         return Page([Voice.from_api(v) for v in body["data"]], body["total"], body["limit"], body["offset"],
                     body["next_offset"])  # fmt: skip
 
@@ -141,7 +143,9 @@ class Voices:
                 stability: float = 0.5, **fields: Any) -> Preview:  # fmt: skip
         """Hear a voice before keeping it: ``clone(name=..., preview_id=preview.id)`` saves it."""
         if file is not None:
-            form = {key: _form_value(v) for key, v in {"text": text, "stability": stability, **fields}.items()}
+            form = {
+                key: _form_value(v) for key, v in {"text": text, "stability": stability, **fields}.items()
+            }
             body = self._client.json("POST", "/v1/voices/preview", data=form, files=[("file", _upload(file))])
         else:
             payload = {"text": text, "stability": stability, "audio_url": audio_url, **fields}
@@ -172,7 +176,11 @@ class Voices:
         if wait:
             job = self._client.job_wait(body["job"])
             voice = self.get(voice_id)
-            body = {**body, "verification": voice.verification, "last_check": job.get("result") or job.get("error")}
+            body = {
+                **body,
+                "verification": voice.verification,
+                "last_check": job.get("result") or job.get("error"),
+            }
         return Consent.from_api(body)
 
     def revoke_consent(self, voice_id: str) -> Voice:
@@ -199,14 +207,18 @@ class TTS:
         content_type = response.headers.get("Content-Type", "")
         return Audio(response.content, options.get("output_format", "mp3"), content_type, speech_id)
 
-    def stream(self, *, voice_id: str, text: str, chunk_size: int | None = None, **options: Any) -> Iterator[bytes]:
+    def stream(
+        self, *, voice_id: str, text: str, chunk_size: int | None = None, **options: Any
+    ) -> Iterator[bytes]:
         """Audio bytes as the server makes them, sentence by sentence (``output_format`` mp3, wav, pcm)."""
         payload = {"voice_id": voice_id, "text": text, **options}
         with self._client._http.stream("POST", "/v1/speech/stream", json=payload, timeout=None) as response:
             if response.status_code >= 400 or response.status_code == 202:
                 response.read()
                 if response.status_code == 202:
-                    raise TimeoutError(202, "not_started", "No worker started the stream in time.", None, response.json())
+                    raise TimeoutError(
+                        202, "not_started", "No worker started the stream in time.", None, response.json()
+                    )
                 raise error_for(response.status_code, _json_or_text(response))
             yield from response.iter_bytes(chunk_size)
 

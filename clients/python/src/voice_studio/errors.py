@@ -9,7 +9,9 @@ class StudioAPIError(Exception):
     """Any error answer of the API. ``code`` is stable (``invalid``, ``not_found``, ``consent_required``,
     ...); ``field`` names the request field at fault, when there is one."""
 
-    def __init__(self, status: int, code: str, message: str, field: str | None = None, body: Any = None) -> None:
+    def __init__(
+        self, status: int, code: str, message: str, field: str | None = None, body: Any = None
+    ) -> None:
         super().__init__(f"{status} {code}: {message}" + (f" (field: {field})" if field else ""))
         self.status, self.code, self.message, self.field, self.body = status, code, message, field, body
 
@@ -51,4 +53,6 @@ def error_for(status: int, body: Any) -> StudioAPIError:
     if not isinstance(error, dict):
         error = {"code": "http_error", "message": str(body)[:500]}
     kind = _BY_STATUS.get(status, StudioAPIError)
-    return kind(status, str(error.get("code", "error")), str(error.get("message", "")), error.get("field"), body)
+    return kind(
+        status, str(error.get("code", "error")), str(error.get("message", "")), error.get("field"), body
+    )
