@@ -60,8 +60,9 @@ DEFAULT_STABILITY = 0.5
 # (similarity score / WER): 1.0 gives 0.89 / 6.1-6.5 %, 0.8 gives 0.88 / 2.0-2.6 %, 0.6 gives 0.83 / 2 %.
 DEFAULT_SIMILARITY_BOOST = 0.8
 EMOTIONS = ("neutral", "happy", "sad", "angry", "excited", "calm")
-OUTPUT_FORMATS = ("mp3", "wav", "flac", "ogg")
-OUTPUT_RATES = (22050, 44100, 48000)
+# opus is Ogg Opus (at the next rate Opus runs at: 16, 24 or 48 kHz), pcm raw 16-bit little-endian.
+OUTPUT_FORMATS = ("mp3", "wav", "flac", "ogg", "opus", "aac", "pcm")
+OUTPUT_RATES = (16000, 22050, 24000, 44100, 48000)
 DEFAULT_OUTPUT_FORMAT = "mp3"
 DEFAULT_OUTPUT_RATE = 44100
 
@@ -79,6 +80,8 @@ TIER_SPEECH_SECONDS: dict[str, Range] = {
     "premium": Range(300.0, 1800.0, "s"),
     "professional": Range(900.0, 4 * 3600.0, "s"),
 }
+# A preview speaks before consent is recorded: a sentence or two, not a way to make long speech.
+PREVIEW_TEXT_MAX_CHARS = 300
 TRIM_MIN_SECONDS = 0.5  # a trimmed region shorter than this is a slip of the mouse
 SAMPLE_MAX_SECONDS = 1800  # one uploaded sample, decoded (the professional tier's 4 h take several)
 CONSENT_MAX_SECONDS = 120  # the consent recording: one sentence, with room to breathe
@@ -133,4 +136,5 @@ def as_dict() -> dict[str, object]:
         "descriptionMaxChars": DESCRIPTION_MAX_CHARS,
         "tiers": {tier: TIER_SPEECH_SECONDS[tier].as_dict() for tier in TIERS},
         "trimMinSeconds": TRIM_MIN_SECONDS,
+        "previewTextMaxChars": PREVIEW_TEXT_MAX_CHARS,
     }

@@ -35,11 +35,13 @@ if TYPE_CHECKING:
     from av.audio.stream import AudioStream
     from av.container import InputContainer
 
-FORMATS = ("wav", "mp3", "flac", "ogg")
-SAMPLE_RATES = (22050, 44100, 48000)
+FORMATS = ("wav", "mp3", "flac", "ogg", "opus", "aac", "pcm")
+# Rates the Opus codec runs at; other rates are resampled to the next one up (48 kHz at most).
+OPUS_RATES = (8000, 12000, 16000, 24000, 48000)
 
 ACCEPTED_FORMATS = (
-    "WAV, MP3, FLAC, OGG (Vorbis or Opus), WebM/Opus, M4A/AAC, or raw 16-bit PCM sent as audio/L16;rate=NNNN"
+    "WAV, MP3, FLAC, OGG (Vorbis or Opus), WebM/Opus, M4A/AAC, or raw 16-bit PCM sent as "
+    "audio/pcm;rate=NNNN (little-endian) or audio/L16;rate=NNNN (big-endian)"
 )
 
 _CONTENT_TYPES = {
@@ -49,7 +51,10 @@ _CONTENT_TYPES = {
     "ogg": "audio/ogg",
     "webm": "audio/webm",
     "m4a": "audio/mp4",
-    "pcm": "audio/L16",
+    "opus": "audio/ogg; codecs=opus",
+    "aac": "audio/aac",
+    # Raw PCM out is 16-bit little-endian (what OpenAI's "pcm" is); audio/L16 would say big-endian.
+    "pcm": "audio/pcm",
 }
 _NAMES = {
     "wav": "WAV",
@@ -58,12 +63,14 @@ _NAMES = {
     "ogg": "OGG",
     "webm": "WebM",
     "m4a": "M4A",
+    "opus": "Ogg Opus",
+    "aac": "AAC",
     "pcm": "raw PCM",
 }
 # libsndfile decodes these itself (and faster than FFmpeg); anything else goes to PyAV.
 _SOUNDFILE_FORMATS = frozenset({"wav", "flac", "ogg", "mp3"})
 # Containers whose signature cannot be confused with raw PCM samples.
-_STRONG_SIGNATURES = frozenset({"wav", "flac", "ogg", "webm", "m4a"})
+_STRONG_SIGNATURES = frozenset({"wav", "flac", "ogg", "webm", "m4a", "aac"})
 # Frames read (and resampled) at a time: 65536 frames of 8 channels is 2 MB of float32.
 _BLOCK_FRAMES = 65536
 # What a header may claim. Microphones and recorders stop at 192 kHz (voice needs 16); a higher rate is
@@ -72,6 +79,8 @@ _BLOCK_FRAMES = 65536
 MAX_SAMPLE_RATE = 192000
 MIN_SAMPLE_RATE = 1000
 MAX_CHANNELS = 8
+# Headerless 16-bit PCM content types and their byte order (RFC 2586: L16 is big-endian).
+_RAW_TYPES = {"audio/l16": ">i2", "audio/pcm": "<i2", "audio/x-pcm": "<i2", "audio/raw": "<i2"}
 
 
 @dataclass
@@ -118,6 +127,8 @@ def sniff_format(data: bytes) -> str | None:
         return "m4a"
     if head[:3] == b"ID3" or _is_mp3_frame_header(head[:4]):
         return "mp3"
+    if len(head) >= 2 and head[0] == 0xFF and head[1] & 0xF6 == 0xF0:
+        return "aac"  # ADTS: 12 sync bits, then layer 00 (which MPEG audio never uses)
     return None
 
 
@@ -283,18 +294,29 @@ class _Sink:
 
 
 def _raw_pcm_params(content_type: str | None) -> _RawPcm | None:
-    """Parse ``audio/L16;rate=16000[;channels=2]`` (big-endian) or ``audio/pcm;rate=...`` (little)."""
+    """Parse ``audio/L16;rate=16000[;channels=2]`` (big-endian, RFC 2586) or ``audio/pcm;rate=...``
+    (little-endian, what WAV holds and most APIs send); ``endianness=big|little`` overrides either."""
     if not content_type:
         return None
     kind, *params = (part.strip() for part in content_type.split(";"))
-    dtype = {"audio/l16": ">i2", "audio/pcm": "<i2"}.get(kind.lower())
+    dtype = _RAW_TYPES.get(kind.lower())
     if dtype is None:
         return None
     values = dict(_param(p) for p in params if "=" in p)
+    endianness = values.get("endianness", "").lower().removesuffix("-endian")
+    if endianness:
+        if endianness not in ("big", "little"):
+            raise InvalidAudio(f"{kind} endianness={endianness!r}: use big or little.")
+        dtype = ">i2" if endianness == "big" else "<i2"
     rate = _int_param(values, "rate", kind, default=None)
     channels = _int_param(values, "channels", kind, default=1)
     _check_header(rate, channels, label=kind)
     return _RawPcm(rate=rate, channels=channels, dtype=dtype)
+
+
+def is_raw_pcm_type(content_type: str | None) -> bool:
+    """Whether ``content_type`` declares headerless 16-bit PCM (with or without its rate)."""
+    return (content_type or "").split(";")[0].strip().lower() in _RAW_TYPES
 
 
 def _param(text: str) -> tuple[str, str]:
@@ -442,7 +464,9 @@ def encode(
     """Encode mono float PCM as ``fmt`` (one of FORMATS), resampled to ``out_rate`` first.
 
     Samples are clipped to [-1, 1] so a hot signal saturates instead of wrapping around in 16-bit
-    PCM. ``bitrate`` applies to MP3; OGG Vorbis uses libsndfile's default VBR quality.
+    PCM. ``bitrate`` applies to MP3 and AAC; OGG Vorbis uses libsndfile's default VBR quality.
+    ``opus`` is Ogg Opus at ``encoded_rate`` (Opus runs at 8/12/16/24/48 kHz only); ``pcm`` is raw
+    16-bit little-endian samples with no header.
     """
     if fmt not in FORMATS:
         raise InvalidInput(
@@ -451,11 +475,15 @@ def encode(
     samples = np.asarray(samples, dtype=np.float32).reshape(-1)
     if samples.size == 0:
         raise InvalidAudio("There is no audio to encode.")
-    rate = int(out_rate or sample_rate)
+    rate = encoded_rate(fmt, int(out_rate or sample_rate))
     samples = np.clip(np.nan_to_num(resample(samples, sample_rate, rate)), -1.0, 1.0)
     try:
         if fmt == "mp3":
-            return _encode_mp3(samples, rate, bitrate)
+            return _encode_with_av(samples, rate, "mp3", "libmp3lame", bitrate)
+        if fmt == "aac":
+            return _encode_with_av(samples, rate, "adts", "aac", bitrate)
+        if fmt == "pcm":
+            return pcm16(samples)
         return _encode_with_soundfile(samples, rate, fmt)
     except StudioError:
         raise
@@ -463,21 +491,39 @@ def encode(
         raise InvalidInput(f"Could not encode {fmt} at {rate} Hz: {exc}", field="sample_rate") from exc
 
 
+def encoded_rate(fmt: str, rate: int) -> int:
+    """The rate a ``fmt`` file asked for at ``rate`` really has (Opus takes only its own rates)."""
+    if fmt != "opus":
+        return rate
+    return next((opus_rate for opus_rate in OPUS_RATES if opus_rate >= rate), OPUS_RATES[-1])
+
+
+def pcm16(samples: np.ndarray) -> bytes:
+    """Float samples in [-1, 1] as raw 16-bit little-endian PCM."""
+    clipped = np.clip(np.nan_to_num(np.asarray(samples, dtype=np.float32)), -1.0, 1.0)
+    return (clipped * 32767.0).round().astype("<i2").tobytes()
+
+
 def _encode_with_soundfile(samples: np.ndarray, rate: int, fmt: str) -> bytes:
     import soundfile
 
-    container, subtype = {"wav": ("WAV", "PCM_16"), "flac": ("FLAC", "PCM_16"), "ogg": ("OGG", "VORBIS")}[fmt]
+    container, subtype = {
+        "wav": ("WAV", "PCM_16"),
+        "flac": ("FLAC", "PCM_16"),
+        "ogg": ("OGG", "VORBIS"),
+        "opus": ("OGG", "OPUS"),
+    }[fmt]
     buffer = io.BytesIO()
     soundfile.write(buffer, samples, rate, format=container, subtype=subtype)
     return buffer.getvalue()
 
 
-def _encode_mp3(samples: np.ndarray, rate: int, bitrate: int) -> bytes:
+def _encode_with_av(samples: np.ndarray, rate: int, container_format: str, codec: str, bitrate: int) -> bytes:
     import av
 
     buffer = io.BytesIO()
-    with av.open(buffer, mode="w", format="mp3") as container:
-        stream = container.add_stream("libmp3lame", rate=rate)
+    with av.open(buffer, mode="w", format=container_format) as container:
+        stream = container.add_stream(codec, rate=rate)
         stream.layout = "mono"
         stream.bit_rate = bitrate
         frame = av.AudioFrame.from_ndarray(samples[np.newaxis, :], format="flt", layout="mono")

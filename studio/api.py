@@ -1,7 +1,9 @@
-"""API plumbing shared by every endpoint: the error shape and pagination."""
+"""API plumbing shared by every endpoint: the error shape, strict request fields (with the vendors'
+aliases), absolute URLs and pagination."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -11,11 +13,15 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 from rest_framework import exceptions, serializers
 from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 import limits
-from errors import RateLimited, StudioError
+from engines.languages import language_code
+from errors import NotFound, RateLimited, StudioError
+from studio.aliases import canonical
 
 DRF_CODES = {
     HTTPStatus.UNAUTHORIZED: "not_authenticated",
@@ -79,8 +85,61 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     return response
 
 
-class PageQuerySerializer(serializers.Serializer):
+class StrictSerializer(serializers.Serializer):
+    """A request body or query string: the vendors' aliases renamed (``studio.aliases``), then any
+    field this serializer does not declare refused with a 400 that names it.
+
+    ``aliases`` picks the alias table; ``accepted_extra`` lists fields read outside the serializer
+    (multipart file parts).
+    """
+
+    aliases = "voice"
+    accepted_extra: tuple[str, ...] = ()
+
+    def to_internal_value(self, data: Any) -> Any:
+        data = canonical(data, self.aliases)
+        if isinstance(data, Mapping):
+            unknown = [key for key in data if key not in self.fields and key not in self.accepted_extra]
+            if unknown:
+                known = ", ".join(sorted([*self.fields, *self.accepted_extra]))
+                raise serializers.ValidationError(
+                    {unknown[0]: f"Unknown field {unknown[0]!r}. Fields here: {known}."}
+                )
+        return super().to_internal_value(data)
+
+
+class CommaListField(serializers.ListField):
+    """A list that also takes one comma-separated string (``languages=ar,en``), as forms send it."""
+
+    def to_internal_value(self, data: Any) -> list:
+        if isinstance(data, str):
+            data = [data]
+        if isinstance(data, list | tuple) and all(isinstance(item, str) for item in data):
+            data = [part.strip() for item in data for part in item.split(",") if part.strip()]
+        return super().to_internal_value(data)
+
+
+class LanguageField(serializers.CharField):
+    """A language code, normalised (``en-US`` → ``en``, ``zh-Hant`` → ``zh``; ``engines.languages``)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", 35)  # BCP-47's longest common tags fit
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> str:
+        return language_code(super().to_internal_value(data), field=self.field_name or "language")
+
+
+def absolute_url(request: HttpRequest | Request | None, path: str) -> str:
+    """``path`` as a full URL the client can fetch as it is (behind a proxy too: the settings
+    ``USE_X_FORWARDED_HOST``/``SECURE_PROXY_SSL_HEADER`` say whose host and scheme to trust)."""
+    return request.build_absolute_uri(path) if request is not None else path
+
+
+class PageQuerySerializer(StrictSerializer):
     """``limit`` (1..100, default 20) and ``offset`` of every list endpoint."""
+
+    aliases = "list"
 
     limit = serializers.IntegerField(required=False, min_value=1, max_value=100, default=20)
     # Bounded: an offset past what the database's integers hold was a 500.
@@ -89,26 +148,12 @@ class PageQuerySerializer(serializers.Serializer):
     )
 
 
-def page_schema(serializer_class: type[serializers.BaseSerializer], name: str) -> serializers.Serializer:
-    """The OpenAPI description of ``paginated``'s answer: one page of ``serializer_class``."""
-    from drf_spectacular.utils import inline_serializer
-
-    return inline_serializer(
-        name,
-        {
-            "data": serializer_class(many=True),
-            "total": serializers.IntegerField(),
-            "limit": serializers.IntegerField(),
-            "offset": serializers.IntegerField(),
-            "next_offset": serializers.IntegerField(allow_null=True),
-        },
-    )
-
-
 def paginated(
     queryset: QuerySet,
     serializer_class: type[serializers.BaseSerializer],
     page: dict,
+    request: HttpRequest | Request | None = None,
+    *,
     context: dict | None = None,
 ) -> Response:
     """One page of ``queryset`` (ordered newest first) in the list shape all endpoints share."""
@@ -117,7 +162,7 @@ def paginated(
     rows = queryset.order_by("-created_at", "id")[offset : offset + limit]
     return Response(
         {
-            "data": serializer_class(rows, many=True, context=context or {}).data,
+            "data": serializer_class(rows, many=True, context={**(context or {}), "request": request}).data,
             "total": total,
             "limit": limit,
             "offset": offset,
@@ -126,13 +171,41 @@ def paginated(
     )
 
 
+def page_serializer(item: type[serializers.BaseSerializer], name: str) -> type[serializers.Serializer]:
+    """The OpenAPI shape of a page of ``item`` (what ``paginated`` answers)."""
+    return type(
+        name,
+        (serializers.Serializer,),
+        {
+            "data": item(many=True),
+            "total": serializers.IntegerField(),
+            "limit": serializers.IntegerField(),
+            "offset": serializers.IntegerField(),
+            "next_offset": serializers.IntegerField(allow_null=True),
+        },
+    )
+
+
+class UnknownApiPathView(APIView):
+    """Every path under /v1/ that no endpoint serves: a JSON 404 in the API's error shape."""
+
+    authentication_classes: list = []
+    permission_classes: list = []
+    schema = None
+
+    def _not_found(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        raise NotFound(f"No API endpoint at {request.path}. The endpoints are listed at /v1/docs.")
+
+    get = post = put = patch = delete = head = options = _not_found
+
+
 class AudioOrJsonNegotiation(DefaultContentNegotiation):
-    """For endpoints that answer with audio bytes when asked (``Accept: audio/*``): DRF has no audio
-    renderer, so an audio Accept must not make it refuse the request; errors still render as JSON."""
+    """For endpoints that answer with audio bytes when asked (``Accept: audio/*`` or
+    ``application/octet-stream``): DRF has no audio renderer, so such an Accept must not make it refuse
+    the request (406); errors still render as JSON."""
 
     def select_renderer(self, request, renderers, format_suffix=None):
-        accept = request.META.get("HTTP_ACCEPT", "")
-        if "audio/" in accept:
+        if wants_audio(request):
             return renderers[0], renderers[0].media_type
         return super().select_renderer(request, renderers, format_suffix)
 
@@ -176,3 +249,12 @@ def handler500(request: HttpRequest) -> HttpResponse:
             "Something went wrong on our side; it was logged.",
         )
     return defaults.server_error(request)
+
+
+def wants_audio(request: HttpRequest | Request) -> bool:
+    """The client asked for audio bytes: ``Accept: audio/...`` or ``application/octet-stream`` (what
+    the OpenAI SDK sends for speech)."""
+    accept = request.META.get("HTTP_ACCEPT", "")
+    return any(
+        part.strip().startswith(("audio/", "application/octet-stream")) for part in accept.lower().split(",")
+    )

@@ -25,6 +25,7 @@ from jobs.routing import websocket_urlpatterns as job_routes  # noqa: E402
 from studio.auth import WebsocketAuthStack  # noqa: E402
 from studio.gate import RequestGate  # noqa: E402
 from studio.websockets import BrowserOriginValidator, not_found_route  # noqa: E402
+from synthesis.routing import websocket_urlpatterns as speech_routes  # noqa: E402
 from voices.routing import websocket_urlpatterns as voice_routes  # noqa: E402
 
 application = ProtocolTypeRouter(
@@ -33,7 +34,7 @@ application = ProtocolTypeRouter(
         "http": RequestGate(django_asgi_app),
         # The origin check runs after the API key is read: clients with a key need not send Origin.
         "websocket": WebsocketAuthStack(
-            BrowserOriginValidator(URLRouter([*job_routes, *voice_routes, not_found_route]))
+            BrowserOriginValidator(URLRouter([*job_routes, *voice_routes, *speech_routes, not_found_route]))
         ),
     }
 )

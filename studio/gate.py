@@ -36,7 +36,7 @@ Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 # Routes that take audio in the body (multipart files, base64 JSON or a raw audio body).
 _UPLOAD_ROUTES = (
-    re.compile(r"^/v1/voices/clone/?$"),
+    re.compile(r"^/v1/voices/(clone|preview)/?$"),
     re.compile(r"^/v1/voices/[^/]+/consent/?$"),
     re.compile(r"^/v1/watermark/detect/?$"),
     re.compile(r"^/admin/"),  # the admin's file fields (samples, previews, consent clips)

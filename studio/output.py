@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from audio.output import RenderedAudio
+from audio.output import OutputStream, RenderedAudio
 from audio.output import render_output as _render_output
 from engines.base import Audio
 
@@ -20,3 +20,7 @@ def render_output(audio: Audio, *, fmt: str, sample_rate: int) -> RenderedAudio:
     return _render_output(
         audio.samples, audio.sample_rate, fmt=fmt, sample_rate=sample_rate, watermark=watermark_enabled()
     )
+
+
+def output_stream(*, fmt: str, sample_rate: int) -> OutputStream:
+    return OutputStream(fmt=fmt, sample_rate=sample_rate, watermark=watermark_enabled())

@@ -75,6 +75,11 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+# Behind a reverse proxy: trust its X-Forwarded-Host and X-Forwarded-Proto, so the absolute URLs the
+# API answers with (audio_url, preview_url, Location) name the public host and scheme.
+STUDIO_BEHIND_PROXY = env_bool("STUDIO_BEHIND_PROXY", False)
+USE_X_FORWARDED_HOST = STUDIO_BEHIND_PROXY
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if STUDIO_BEHIND_PROXY else None
 SITE_NAME = env_str("STUDIO_SITE_NAME", "Voice Studio")
 
 INSTALLED_APPS = [
@@ -317,6 +322,10 @@ CELERY_BEAT_SCHEDULE = {
         # A sweep that waited in a busy queue longer than its interval is superseded by the next one.
         "options": {"expires": env_int("STUDIO_JOB_SWEEP_SECONDS", 15)},
     },
+    "purge-expired-previews": {
+        "task": "voices.purge_expired_previews",
+        "schedule": env_int("STUDIO_PURGE_INTERVAL", 3600),
+    },
 }
 # Beat keeps when each task last ran in this file. Embedded: the data folder. Distributed: wherever
 # STUDIO_BEAT_SCHEDULE_FILE says, else the temp folder (never the code folder; losing it only means the
@@ -370,12 +379,17 @@ SPECTACULAR_SETTINGS = {
     # Every operation also documents the error answers (studio/schema.py).
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "studio.schema.error_responses",
+        "studio.schema.errors_everywhere",
     ],
 }
 
 # --- Studio ---------------------------------------------------------------------------------------
 STUDIO_DEFAULT_ENGINE = env_str("STUDIO_DEFAULT_ENGINE", "offline")
+# Engines that run on separate workers (GPU machines): requests for them are not checked against what
+# this web process has installed (studio/engines.py).
+STUDIO_WORKER_ENGINES = env_list("STUDIO_WORKER_ENGINES")
+# Unsaved voice previews (POST /v1/voices/preview) are deleted after this many hours.
+STUDIO_PREVIEW_HOURS = env_int("STUDIO_PREVIEW_HOURS", 24)
 STUDIO_MAX_UPLOAD_BYTES = env_int("STUDIO_MAX_UPLOAD_BYTES", 50 * 1024 * 1024)
 STUDIO_MAX_SAMPLES = env_int("STUDIO_MAX_SAMPLES", 10)
 # Hosts that URL ingest may fetch even though they resolve to loopback/private addresses (tests).

@@ -1,10 +1,12 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
 from studio import health
 from studio import views as studio_views
+from studio.api import UnknownApiPathView
+from studio.api_engines import EngineListView
 from studio.metrics import metrics
 from synthesis import views as synthesis_views
 from voices import views as voice_views
@@ -24,6 +26,8 @@ urlpatterns = [
     path("v1/", include("jobs.urls")),
     path("v1/", include("voices.urls")),
     path("v1/", include("synthesis.urls")),
+    path("v1/engines", EngineListView.as_view(), name="engine-list"),
+    re_path(r"^v1(/.*)?$", UnknownApiPathView.as_view(), name="api-not-found"),  # JSON, never HTML
     # The browser studio.
     path("login", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout", auth_views.LogoutView.as_view(), name="logout"),

@@ -2,27 +2,44 @@
 
 from __future__ import annotations
 
+import json
 from http import HTTPStatus
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.http import HttpResponse
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 import limits
-from errors import InvalidInput
+from errors import InvalidInput, NotFound
 from jobs.events import job_payload
 from jobs.models import Job
 from jobs.selectors import job_get
 from jobs.waiting import waiting_view
-from studio.api import AudioOrJsonNegotiation, PageQuerySerializer, page_schema, paginated
+from studio.api import (
+    AudioOrJsonNegotiation,
+    LanguageField,
+    PageQuerySerializer,
+    StrictSerializer,
+    absolute_url,
+    page_serializer,
+    paginated,
+    wants_audio,
+)
 from studio.files import file_response
+from studio.schema import error_responses
 from synthesis import selectors, services
+
+if TYPE_CHECKING:
+    from voices.models import Voice
+
+from studio.aliases import OPENAI_FALLBACK_VOICE, OPENAI_VOICE_NAMES
 from synthesis.models import Speech
 from voices.selectors import voice_find, voice_get
 
@@ -40,7 +57,7 @@ class SpeechSerializer(serializers.ModelSerializer):
         ]  # fmt: skip
 
     def get_audio_url(self, speech: Speech) -> str:
-        return reverse("speech-audio", args=[speech.id])
+        return absolute_url(self.context.get("request"), reverse("speech-audio", args=[speech.id]))
 
     def get_batch_id(self, speech: Speech) -> str | None:
         return speech.job_id if speech.filename else None
@@ -48,19 +65,25 @@ class SpeechSerializer(serializers.ModelSerializer):
 
 class SpeechListQuerySerializer(PageQuerySerializer):
     voice_id = serializers.CharField(required=False, max_length=40)
+    batch_id = serializers.CharField(required=False, max_length=40, help_text="Only the files of this batch.")
 
 
-class SpeechParamsSerializer(serializers.Serializer):
+SpeechPageSerializer = page_serializer(SpeechSerializer, "SpeechPage")
+
+
+class SpeechParamsSerializer(StrictSerializer):
+    aliases = "speech"
+
     text = serializers.CharField(max_length=limits.TEXT_MAX_CHARS, trim_whitespace=True)
-    language = serializers.CharField(required=False, allow_blank=True, max_length=16, default="")
+    language = LanguageField(required=False, allow_blank=True, default="")
     emotion = serializers.ChoiceField(choices=limits.EMOTIONS, default="neutral")
     speed = serializers.FloatField(min_value=limits.SPEED.low, max_value=limits.SPEED.high, default=1.0)
     pitch = serializers.FloatField(min_value=limits.PITCH.low, max_value=limits.PITCH.high, default=0.0)
     stability = serializers.FloatField(
         min_value=limits.STABILITY.low,
         max_value=limits.STABILITY.high,
-        default=limits.DEFAULT_STABILITY,
-        help_text="Steadier delivery (1) or livelier (0).",
+        required=False,
+        help_text="Steadier delivery (1) or livelier (0); default: the voice's own (0.5 unless chosen).",
     )
     similarity_boost = serializers.FloatField(
         min_value=limits.SIMILARITY_BOOST.low,
@@ -81,7 +104,9 @@ class SpeechRequestSerializer(SpeechParamsSerializer):
     voice_id = serializers.CharField(max_length=40)
 
 
-class BatchItemSerializer(serializers.Serializer):
+class BatchItemSerializer(StrictSerializer):
+    aliases = "speech"
+
     text = serializers.CharField(max_length=limits.TEXT_MAX_CHARS)
     filename = serializers.CharField(
         required=False, allow_blank=True, max_length=limits.BATCH_FILENAME_MAX_CHARS, default=""
@@ -99,11 +124,6 @@ def _params(data: dict, **overrides) -> services.SpeechParams:
     return services.SpeechParams(**{**fields, **overrides})
 
 
-def _wants_audio(request: Request) -> bool:
-    accept = request.META.get("HTTP_ACCEPT", "")
-    return any(part.strip().startswith("audio/") for part in accept.split(","))
-
-
 class SpeechCreateView(APIView):
     throttle_scope = "speech"  # studio.throttling.WorkThrottle
     content_negotiation_class = AudioOrJsonNegotiation
@@ -117,6 +137,7 @@ class SpeechCreateView(APIView):
                 description="The audio itself, when the request says Accept: audio/*.",
             ),
             202: OpenApiResponse(description="Still rendering after the wait timeout: the job to poll."),
+            **error_responses(400, 403, 404, 409),
         },
         summary="Generate speech (answers with the stored generation, or the audio with Accept: audio/*)",
     )
@@ -125,23 +146,28 @@ class SpeechCreateView(APIView):
         body.is_valid(raise_exception=True)
         voice = voice_get(request.user, body.validated_data["voice_id"])
         job = services.speech_request(owner=request.user, voice=voice, params=_params(body.validated_data))
-        response = Response(
-            job_payload(job), status=HTTPStatus.ACCEPTED, headers={"Location": f"/v1/jobs/{job.id}"}
-        )
+        response = Response(job_payload(job), status=HTTPStatus.ACCEPTED, headers=_job_location(request, job))
         response.wait_for_job = job.id
         return response
 
     @extend_schema(
         parameters=[SpeechListQuerySerializer],
+        responses={200: SpeechPageSerializer, **error_responses(400)},
         operation_id="speech_list",
-        responses=page_schema(SpeechSerializer, "SpeechPage"),
         summary="Your past generations, newest first",
     )
     def get(self, request: Request) -> Response:
         query = SpeechListQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        speeches = selectors.speeches_of(request.user, voice_id=query.validated_data.get("voice_id"))
-        return paginated(speeches, SpeechSerializer, query.validated_data)
+        filters = query.validated_data
+        speeches = selectors.speeches_of(
+            request.user, voice_id=filters.get("voice_id"), batch_id=filters.get("batch_id")
+        )
+        return paginated(speeches, SpeechSerializer, filters, request)
+
+
+def _job_location(request: Request, job: Job) -> dict[str, str]:
+    return {"Location": absolute_url(request, reverse("job-detail", args=[job.id]))}
 
 
 class SpeechResultView(APIView):
@@ -151,24 +177,29 @@ class SpeechResultView(APIView):
     def post(self, request: Request, job_id: str) -> Response | HttpResponse:
         job = job_get(request.user, job_id)
         if not job.is_final:
-            return Response(
-                job_payload(job), status=HTTPStatus.ACCEPTED, headers={"Location": f"/v1/jobs/{job.id}"}
-            )
+            return Response(job_payload(job), status=HTTPStatus.ACCEPTED, headers=_job_location(request, job))
         if job.status == Job.Status.FAILED:
             raise InvalidInput(
                 f"Speech generation failed: {job.error}", field="text", code="generation_failed"
             )
         speech = selectors.speech_get(request.user, job.result["speech_id"])
-        if self.always_audio or _wants_audio(request):
-            with speech.file.open("rb") as handle:
-                data = handle.read()
-            from audio.codec import content_type_for
+        if self.always_audio or wants_audio(request):
+            return speech_audio_response(speech)
+        return Response(SpeechSerializer(speech, context={"request": request}).data, status=HTTPStatus.OK)
 
-            response = HttpResponse(data, content_type=content_type_for(speech.format))
-            response["Content-Disposition"] = f'attachment; filename="{speech.id}.{speech.format}"'
-            response["X-Speech-Id"] = speech.id
-            return response
-        return Response(SpeechSerializer(speech).data, status=HTTPStatus.OK)
+
+def speech_audio_response(speech: Speech) -> HttpResponse:
+    from audio.codec import content_type_for
+
+    with speech.file.open("rb") as handle:
+        data = handle.read()
+    content_type = content_type_for(speech.format)
+    if speech.format == "pcm":
+        content_type += f";rate={speech.sample_rate};channels=1"
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{speech.id}.{speech.format}"'
+    response["X-Speech-Id"] = speech.id
+    return response
 
 
 speech_view = waiting_view(
@@ -177,19 +208,28 @@ speech_view = waiting_view(
 
 
 class SpeechDetailView(APIView):
-    @extend_schema(responses=SpeechSerializer)
+    @extend_schema(responses={200: SpeechSerializer, **error_responses(404)})
     def get(self, request: Request, speech_id: str) -> Response:
-        return Response(SpeechSerializer(selectors.speech_get(request.user, speech_id)).data)
+        speech = selectors.speech_get(request.user, speech_id)
+        return Response(SpeechSerializer(speech, context={"request": request}).data)
 
-    @extend_schema(responses={204: None})
+    @extend_schema(
+        responses={
+            200: inline_serializer(
+                "SpeechDeleted", {"id": serializers.CharField(), "deleted": serializers.BooleanField()}
+            ),
+            **error_responses(404),
+        }
+    )
     def delete(self, request: Request, speech_id: str) -> Response:
         services.speech_delete(speech=selectors.speech_get(request.user, speech_id))
-        return Response(status=HTTPStatus.NO_CONTENT)
+        return Response({"id": speech_id, "deleted": True})
 
 
 @extend_schema(
     responses={
-        (200, "audio/*"): OpenApiResponse(response=OpenApiTypes.BINARY, description="The generated audio.")
+        (200, "audio/*"): OpenApiResponse(response=OpenApiTypes.BINARY, description="The generated audio."),
+        **error_responses(404),
     }
 )
 class SpeechAudioView(APIView):
@@ -205,7 +245,7 @@ class BatchCreateView(APIView):
 
     @extend_schema(
         request=BatchRequestSerializer,
-        responses={202: OpenApiResponse(description="The batch job.")},
+        responses={202: OpenApiResponse(description="The batch job."), **error_responses(400, 403, 404, 409)},
         summary="Generate several texts in one job",
     )
     def post(self, request: Request) -> Response:
@@ -217,13 +257,12 @@ class BatchCreateView(APIView):
             _params(data, text=item["text"], filename=item.get("filename", "")) for item in data["texts"]
         ]
         job = services.speech_batch_request(owner=request.user, voice=voice, items=items)
-        return Response(
-            _batch_body(job), status=HTTPStatus.ACCEPTED, headers={"Location": f"/v1/speech/batch/{job.id}"}
-        )
+        location = absolute_url(request, reverse("speech-batch-detail", args=[job.id]))
+        return Response(_batch_body(request, job), status=HTTPStatus.ACCEPTED, headers={"Location": location})
 
 
-def _batch_body(job: Job) -> dict:
-    files = SpeechSerializer(selectors.speeches_of_job(job), many=True).data
+def _batch_body(request: Request, job: Job) -> dict:
+    files = SpeechSerializer(selectors.speeches_of_job(job), many=True, context={"request": request}).data
     return {
         "batch_id": job.id,
         "job": job_payload(job),
@@ -233,57 +272,149 @@ def _batch_body(job: Job) -> dict:
 
 
 class BatchDetailView(APIView):
-    @extend_schema(responses={200: OpenApiResponse(description="The batch job and the files made so far.")})
+    @extend_schema(
+        responses={
+            200: OpenApiResponse(description="The batch job and the files made so far."),
+            **error_responses(404),
+        }
+    )
     def get(self, request: Request, batch_id: str) -> Response:
-        return Response(_batch_body(selectors.batch_get(request.user, batch_id)))
+        return Response(_batch_body(request, selectors.batch_get(request.user, batch_id)))
 
 
 # --- OpenAI-compatible: POST /v1/audio/speech -----------------------------------------------------
+# The official SDK (``client.audio.speech.create`` and ``.with_streaming_response.create``) sends
+# Accept: application/octet-stream and reads the body as audio. OpenAI documents its audio at 24 kHz,
+# "pcm" as raw 16-bit little-endian mono at 24 kHz; "opus" is Ogg Opus.
 
-OPENAI_FORMATS = {"mp3": "mp3", "wav": "wav", "flac": "flac", "opus": "ogg", "aac": None, "pcm": None}
+OPENAI_FORMATS = ("mp3", "opus", "aac", "flac", "wav", "pcm")
+OPENAI_RATE = 24000
 
 
-class OpenAISpeechSerializer(serializers.Serializer):
-    model = serializers.CharField(required=False, allow_blank=True)
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "string"},
+            {"type": "object", "properties": {"id": {"type": "string"}}, "required": ["id"]},
+        ]
+    }
+)
+class OpenAIVoiceField(serializers.Field):
+    """``"voice": "Narrator"`` (a studio voice's id or name) or ``"voice": {"id": "voice_..."}``."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if isinstance(data, dict):
+            data = data.get("id")
+        if not isinstance(data, str) or not 1 <= len(data.strip()) <= 100:
+            raise serializers.ValidationError('Give a voice id or name, or {"id": "voice_..."}.')
+        return data.strip()
+
+    def to_representation(self, value: str) -> str:
+        return value
+
+
+class OpenAISpeechSerializer(StrictSerializer):
+    aliases = "openai"
+
+    model = serializers.CharField(
+        required=False, allow_blank=True, help_text="Accepted; the voice picks the engine."
+    )
     input = serializers.CharField(max_length=limits.TEXT_MAX_CHARS)
-    voice = serializers.CharField(max_length=100)
-    response_format = serializers.ChoiceField(choices=list(OPENAI_FORMATS), default="mp3")
+    voice = OpenAIVoiceField(help_text='A studio voice id or name, or {"id": "voice_..."}.')
+    response_format = serializers.CharField(default="mp3", help_text=", ".join(OPENAI_FORMATS))
     speed = serializers.FloatField(min_value=limits.SPEED.low, max_value=limits.SPEED.high, default=1.0)
-    instructions = serializers.CharField(required=False, allow_blank=True)
+    instructions = serializers.CharField(required=False, allow_blank=True, help_text="Accepted and not used.")
+    stream_format = serializers.ChoiceField(choices=["audio", "sse"], required=False)
+
+    def validate_response_format(self, value: str) -> str:
+        return limits.choice(value, OPENAI_FORMATS, field="response_format")
 
 
 class OpenAISpeechView(APIView):
+    """Existing OpenAI clients can speak with studio voices: ``voice`` is a studio voice id or name."""
+
     throttle_scope = "speech"  # studio.throttling.WorkThrottle
     content_negotiation_class = AudioOrJsonNegotiation
-    """Existing OpenAI clients can speak with studio voices: ``voice`` is a studio voice id or name."""
 
     @extend_schema(
         request=OpenAISpeechSerializer,
-        responses={(200, "audio/*"): OpenApiResponse(response=OpenApiTypes.BINARY, description="Audio.")},
+        responses={
+            (200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY, "The audio."),
+            202: OpenApiResponse(description="Still rendering after the wait timeout: the job to poll."),
+            **error_responses(400, 403, 404, 409),
+        },
+        summary="OpenAI-compatible speech (the openai SDK's audio.speech.create)",
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: Request, reply_channel: str | None = None) -> Response:
         body = OpenAISpeechSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        fmt = OPENAI_FORMATS[data["response_format"]]
-        if fmt is None:
-            raise InvalidInput(
-                "response_format must be mp3, wav, flac or opus here.", field="response_format"
-            )
-        voice = voice_find(request.user, data["voice"])
+        voice = openai_voice(request.user, data["voice"])
         params = services.SpeechParams(
-            text=data["input"], speed=data["speed"], output_format=fmt, sample_rate=44100
+            text=data["input"],
+            speed=data["speed"],
+            output_format=data["response_format"],
+            sample_rate=OPENAI_RATE,
         )
+        if reply_channel is not None:
+            from synthesis.streaming import speech_stream_request
+
+            job = speech_stream_request(
+                owner=request.user, voice=voice, params=params, reply_channel=reply_channel
+            )
+            response = Response(job_payload(job), status=HTTPStatus.ACCEPTED)
+            response.stream_job = (job, params)
+            return response
         job = services.speech_request(owner=request.user, voice=voice, params=params)
         response = Response(job_payload(job), status=HTTPStatus.ACCEPTED)
         response.wait_for_job = job.id
         return response
 
 
+def openai_voice(user: Any, value: str) -> Voice:
+    """A studio voice by id or name; OpenAI's own voice names (alloy, nova...) fall back to the studio's
+    built-in voice when no studio voice has that name, so code written for OpenAI runs unchanged."""
+    try:
+        return voice_find(user, value)
+    except NotFound:
+        if value.lower() in OPENAI_VOICE_NAMES:
+            return voice_get(user, OPENAI_FALLBACK_VOICE)
+        raise
+
+
 class OpenAISpeechResultView(SpeechResultView):
     always_audio = True  # OpenAI clients expect the audio bytes whatever they send as Accept
 
 
-openai_speech_view = waiting_view(
+_openai_waiting_view = waiting_view(
     OpenAISpeechView.as_view(), OpenAISpeechResultView.as_view(), timeout=lambda: settings.STUDIO_WAIT_TIMEOUT
 )
+
+
+async def openai_speech_view(request: Any, *args: Any, **kwargs: Any) -> HttpResponse:
+    """``stream_format`` "audio" or "sse" streams (mp3, wav or pcm); otherwise the whole file."""
+    stream_format = _peek_stream_format(request)
+    if stream_format is None:
+        return await _openai_waiting_view(request, *args, **kwargs)
+    from synthesis.api_stream import audio_stream_response, sse_stream_response, streaming_view
+
+    respond = sse_stream_response if stream_format == "sse" else audio_stream_response
+    return await streaming_view(OpenAISpeechView.as_view(), respond)(request, *args, **kwargs)
+
+
+def _peek_stream_format(request: Any) -> str | None:
+    """The JSON body's stream_format, read before DRF parses it (the body is small: text and options)."""
+    if not request.content_type or "json" not in request.content_type:
+        return None
+    try:
+        body = json.loads(request.body or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        return None  # DRF answers the parse error
+    value = body.get("stream_format") if isinstance(body, dict) else None
+    return value if value in ("audio", "sse") else None
+
+
+openai_speech_view.csrf_exempt = True  # type: ignore[attr-defined]
+for _attribute in ("cls", "initkwargs", "view_class", "actions"):
+    if hasattr(_openai_waiting_view, _attribute):
+        setattr(openai_speech_view, _attribute, getattr(_openai_waiting_view, _attribute))

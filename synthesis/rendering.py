@@ -43,6 +43,7 @@ def _render(job: Job, voice: Voice, artifacts: Artifacts, params: SpeechParams) 
         engine=engine.name,
         data=rendered.data,
         duration=rendered.duration,
+        sample_rate=rendered.sample_rate,
     )
 
 

@@ -19,10 +19,14 @@ def speech_get(user: Any, speech_id: str) -> Speech:
     return speech
 
 
-def speeches_of(user: Any, *, voice_id: str | None = None) -> QuerySet[Speech]:
-    """The user's history, newest first, optionally of one voice."""
+def speeches_of(user: Any, *, voice_id: str | None = None, batch_id: str | None = None) -> QuerySet[Speech]:
+    """The user's history, newest first, optionally of one voice or one batch."""
     speeches = Speech.objects.filter(owner=user).select_related("voice")
-    return speeches.filter(voice_id=voice_id) if voice_id else speeches
+    if voice_id:
+        speeches = speeches.filter(voice_id=voice_id)
+    if batch_id:
+        speeches = speeches.filter(job_id=batch_id, job__kind=BATCH_JOB)
+    return speeches
 
 
 def speeches_of_job(job: Job) -> QuerySet[Speech]:

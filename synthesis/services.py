@@ -15,8 +15,8 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 
 import limits
-from engines import get_engine
-from engines.base import SynthesisOptions
+from engines.base import Engine, SynthesisOptions
+from engines.languages import language_check, language_code
 from errors import InvalidInput
 from jobs.models import Job
 from jobs.services import job_create
@@ -39,7 +39,7 @@ class SpeechParams:
     emotion: str = "neutral"
     speed: float = 1.0
     pitch: float = 0.0
-    stability: float = limits.DEFAULT_STABILITY
+    stability: float | None = None  # None: the voice's own default (``Voice.stability``)
     similarity_boost: float = limits.DEFAULT_SIMILARITY_BOOST
     output_format: str = limits.DEFAULT_OUTPUT_FORMAT
     sample_rate: int = limits.DEFAULT_OUTPUT_RATE
@@ -52,7 +52,9 @@ class SpeechParams:
         limits.choice(self.emotion, limits.EMOTIONS, field="emotion")
         self.speed = limits.SPEED.check(self.speed, field="speed")
         self.pitch = limits.PITCH.check(self.pitch, field="pitch")
-        self.stability = limits.STABILITY.check(self.stability, field="stability")
+        if self.stability is not None:
+            self.stability = limits.STABILITY.check(self.stability, field="stability")
+        self.language = language_code(self.language)
         self.similarity_boost = limits.SIMILARITY_BOOST.check(self.similarity_boost, field="similarity_boost")
         limits.choice(self.output_format, limits.OUTPUT_FORMATS, field="output_format")
         limits.choice(self.sample_rate, limits.OUTPUT_RATES, field="sample_rate")
@@ -73,7 +75,7 @@ class SpeechParams:
             emotion=self.emotion,
             speed=self.speed,
             pitch=self.pitch,
-            stability=self.stability,
+            stability=voice.stability if self.stability is None else self.stability,
             similarity_boost=self.similarity_boost,
         )
 
@@ -88,34 +90,34 @@ def speech_worker_seconds(params: dict) -> float:
     )
 
 
-def _check_language(voice: Voice, language: str) -> None:
-    engine = get_engine(voice.engine)
-    if language and language not in engine.languages:
-        raise InvalidInput(
-            f"The {engine.label} engine of this voice speaks {', '.join(engine.languages)}, not {language!r}.",
-            field="language",
-        )
+def speech_engine_check(voice: Voice, params: list[SpeechParams]) -> Engine:
+    """The voice's engine, if this studio can run it, and every language it is asked to speak."""
+    from studio.engines import engine_for_request
+
+    engine = engine_for_request(voice.engine, field="voice_id")
     # An engine may speak fewer languages with one voice (the offline engine: those of its base voice).
     spoken = getattr(engine, "voice_languages", lambda _language: engine.languages)(voice.language)
-    if language and language not in spoken:
-        raise InvalidInput(
-            f"This {voice.language} voice speaks {', '.join(spoken)}, not {language!r}; "
-            "clone it again from samples in that language.",
-            field="language",
-        )
+    for item in params:
+        language_check(engine, item.language)
+        if item.language and item.language not in spoken:
+            raise InvalidInput(
+                f"This {voice.language} voice speaks {', '.join(spoken)}, not {item.language!r}; "
+                "clone it again from samples in that language.",
+                field="language",
+                code="unsupported_language",
+            )
+        if item.stability is None:
+            item.stability = voice.stability
+    return engine
 
 
 @transaction.atomic
 def speech_request(*, owner: Any, voice: Voice, params: SpeechParams) -> Job:
     params.validate()
     voice_assert_usable(voice=voice, user=owner)
-    _check_language(voice, params.language)
+    engine = speech_engine_check(voice, [params])
     return job_create(
-        kind=SPEECH_JOB,
-        owner=owner,
-        voice_id=voice.id,
-        params=asdict(params),
-        queue=get_engine(voice.engine).queue,
+        kind=SPEECH_JOB, owner=owner, voice_id=voice.id, params=asdict(params), queue=engine.queue
     )
 
 
@@ -134,20 +136,28 @@ def speech_batch_request(*, owner: Any, voice: Voice, items: list[SpeechParams])
     if len({item.filename for item in items}) < len(items):
         raise InvalidInput("Each filename in texts must be different.", field="texts")
     voice_assert_usable(voice=voice, user=owner)
-    _check_language(voice, items[0].language)
+    engine = speech_engine_check(voice, items)
     return job_create(
         kind=BATCH_JOB,
         owner=owner,
         voice_id=voice.id,
         params={"items": [asdict(item) for item in items]},
-        queue=get_engine(voice.engine).queue,
+        queue=engine.queue,
     )
 
 
 def speech_store(
-    *, job: Job, voice: Voice, params: SpeechParams, engine: str, data: bytes, duration: float
+    *,
+    job: Job,
+    voice: Voice,
+    params: SpeechParams,
+    engine: str,
+    data: bytes,
+    duration: float,
+    sample_rate: int | None = None,
 ) -> Speech:
-    """Keep one rendered generation in the owner's history (called by the worker)."""
+    """Keep one rendered generation in the owner's history (called by the worker). ``sample_rate``:
+    the file's real rate, when the format changed the one asked for (Opus)."""
     speech = Speech(
         owner=job.owner,
         voice=voice,
@@ -162,7 +172,7 @@ def speech_store(
         stability=params.stability,
         similarity_boost=params.similarity_boost,
         format=params.output_format,
-        sample_rate=params.sample_rate,
+        sample_rate=sample_rate or params.sample_rate,
         duration=round(duration, 3),
     )
     name = (params.filename or "speech").rsplit(".", 1)[0][: limits.BATCH_FILENAME_MAX_CHARS] or "speech"

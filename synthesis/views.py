@@ -70,7 +70,8 @@ class SpeechForm(forms.Form):
     )
     output_format = forms.ChoiceField(
         label="Format",
-        choices=[(f, f.upper()) for f in limits.OUTPUT_FORMATS],
+        # Raw PCM has no header a browser's player could read: it is for API clients only.
+        choices=[(f, f.upper()) for f in limits.OUTPUT_FORMATS if f != "pcm"],
         initial=limits.DEFAULT_OUTPUT_FORMAT,
     )
     sample_rate = forms.TypedChoiceField(

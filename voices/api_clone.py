@@ -5,7 +5,8 @@ from __future__ import annotations
 from http import HTTPStatus
 
 from django.conf import settings
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from django.urls import reverse
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import parsers, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -16,24 +17,32 @@ from engines import ENGINE_PATHS
 from errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
 from jobs.events import job_payload
 from jobs.fairness import job_admit
+from jobs.models import Job
 from jobs.selectors import job_get
 from jobs.waiting import waiting_view
+from studio.aliases import canonical
+from studio.api import CommaListField, LanguageField, StrictSerializer, absolute_url
 from studio.parsers import JsonObjectParser
+from studio.schema import error_responses
 from voices import selectors
 from voices.ingest import (
     IncomingSample,
     check_samples,
     clean_emotion,
+    declared_type,
     sample_from_base64,
     sample_from_url,
+    upload_content_type,
 )
 from voices.models import Voice
-from voices.serializers import VoiceSerializer
+from voices.serializers import CloneResponseSerializer, VoiceSerializer
 from voices.services.clone import CLONE_JOB, voice_clone_start
+from voices.services.preview import voice_clone_from_preview
 from voices.services.voice import EDITABLE_FIELDS
 
 RAW_AUDIO_TYPES = ("audio/mpeg", "audio/mp3", "audio/wav", "audio/x-wav", "audio/wave", "audio/ogg",
-                   "audio/flac", "audio/x-flac", "audio/webm", "audio/l16", "audio/pcm", "audio/mp4")  # fmt: skip
+                   "audio/opus", "audio/flac", "audio/x-flac", "audio/webm", "audio/l16", "audio/pcm",
+                   "audio/x-pcm", "audio/raw", "audio/mp4", "audio/m4a", "audio/x-m4a", "audio/aac")  # fmt: skip
 
 
 class RawAudioParser(parsers.BaseParser):
@@ -63,11 +72,19 @@ class UploadJsonParser(JsonObjectParser):
 UPLOAD_PARSERS = [UploadJsonParser, parsers.MultiPartParser, parsers.FormParser, RawAudioParser]
 
 
-class SampleInputSerializer(serializers.Serializer):
+class SampleInputSerializer(StrictSerializer):
+    aliases = "sample"
+
     audio_url = serializers.CharField(required=False, max_length=2000)
     audio_base64 = serializers.CharField(required=False)
+    sample_rate = serializers.IntegerField(
+        required=False, min_value=1000, max_value=384000, help_text="For raw PCM: its sample rate."
+    )
+    content_type = serializers.CharField(
+        required=False, max_length=100, help_text="e.g. audio/pcm;rate=22050 or audio/L16;rate=16000."
+    )
     transcript = serializers.CharField(required=False, allow_blank=True, max_length=limits.TEXT_MAX_CHARS)
-    language = serializers.CharField(required=False, allow_blank=True, max_length=16)
+    language = LanguageField(required=False, allow_blank=True)
     emotion = serializers.CharField(required=False, allow_blank=True)
     trim_start = serializers.FloatField(required=False, min_value=0)
     trim_end = serializers.FloatField(required=False, min_value=0)
@@ -80,40 +97,71 @@ class SampleInputSerializer(serializers.Serializer):
         return attrs
 
 
-class CloneRequestSerializer(serializers.Serializer):
+class TrainingOptionsSerializer(StrictSerializer):
+    """``training_options`` as one object (the same three switches as the top-level fields)."""
+
+    enhance_quality = serializers.BooleanField(required=False)
+    remove_noise = serializers.BooleanField(required=False)
+    normalize_volume = serializers.BooleanField(required=False)
+
+
+class CloneRequestSerializer(StrictSerializer):
+    aliases = "voice"
+    accepted_extra = ("file", "files")
+
     name = serializers.CharField(max_length=limits.NAME_MAX_CHARS, allow_blank=True)
     description = serializers.CharField(
         required=False, allow_blank=True, max_length=limits.DESCRIPTION_MAX_CHARS
     )
-    language = serializers.CharField(required=False, default="en", max_length=16)
-    languages = serializers.ListField(
-        child=serializers.CharField(max_length=limits.LIST_ITEM_MAX_CHARS), required=False
-    )
-    dialects = serializers.ListField(
+    language = LanguageField(required=False)
+    languages = CommaListField(child=LanguageField(), required=False)
+    dialects = CommaListField(
         child=serializers.CharField(max_length=limits.LIST_ITEM_MAX_CHARS), required=False
     )
     gender = serializers.CharField(required=False, allow_blank=True, max_length=20)
     age = serializers.CharField(required=False, allow_blank=True, max_length=20)
     avatar_url = serializers.URLField(required=False, allow_blank=True, max_length=500)
     visibility = serializers.CharField(required=False, default="PRIVATE")
-    tier = serializers.ChoiceField(choices=limits.TIERS, default=Voice.Tier.INSTANT)
+    metadata = serializers.JSONField(required=False)
+    stability = serializers.FloatField(
+        required=False,
+        min_value=limits.STABILITY.low,
+        max_value=limits.STABILITY.high,
+        help_text="The voice's default stability for speech (0 livelier .. 1 steadier).",
+    )
+    tier = serializers.ChoiceField(choices=Voice.Tier.choices, default=Voice.Tier.INSTANT)  # limits.TIERS
     engine = serializers.ChoiceField(choices=list(ENGINE_PATHS), required=False)
     enhance_quality = serializers.BooleanField(required=False, default=False)
     remove_noise = serializers.BooleanField(required=False, default=False)
     normalize_volume = serializers.BooleanField(required=False, default=True)
+    training_options = TrainingOptionsSerializer(required=False)
     wait = serializers.BooleanField(required=False, default=False)
+    preview_id = serializers.CharField(
+        required=False, max_length=40, help_text="Save a preview (POST /v1/voices/preview) as this voice."
+    )
     audio_url = serializers.CharField(required=False, max_length=2000)
+    audio_base64 = serializers.CharField(required=False, help_text="One sample, base64 (JSON bodies).")
+    sample_rate = serializers.IntegerField(
+        required=False, min_value=1000, max_value=384000, help_text="For raw PCM audio: its sample rate."
+    )
+    content_type = serializers.CharField(required=False, max_length=100, help_text="For base64 audio.")
     samples = SampleInputSerializer(many=True, required=False)
     transcripts = serializers.ListField(
         child=serializers.CharField(allow_blank=True, max_length=limits.TEXT_MAX_CHARS), required=False
     )
-    emotions = serializers.ListField(child=serializers.CharField(allow_blank=True), required=False)
-    trim_starts = serializers.ListField(child=serializers.FloatField(min_value=0), required=False)
-    trim_ends = serializers.ListField(child=serializers.FloatField(min_value=0), required=False)
+    emotions = CommaListField(child=serializers.CharField(allow_blank=True), required=False)
+    trim_starts = CommaListField(child=serializers.FloatField(min_value=0), required=False)
+    trim_ends = CommaListField(child=serializers.FloatField(min_value=0), required=False)
+
+    def validate(self, attrs: dict) -> dict:
+        options = attrs.pop("training_options", None) or {}
+        attrs.update(options)  # the object form and the flat fields are the same three switches
+        return attrs
 
 
 def _file_samples(request: Request, body: dict) -> list[IncomingSample]:
-    files = request.FILES.getlist("file") + request.FILES.getlist("files")
+    parts = canonical(request.FILES, "voice")  # "audio", "audio_file"... are "file" too
+    files = parts.getlist("file") + parts.getlist("files")
     for list_field in ("transcripts", "emotions", "trim_starts", "trim_ends"):
         if len(body.get(list_field, [])) > len(files):
             raise InvalidInput(f"{list_field} has more entries than there are files.", field=list_field)
@@ -128,7 +176,7 @@ def _file_samples(request: Request, body: dict) -> list[IncomingSample]:
         samples.append(
             IncomingSample(
                 data=upload.read(),
-                content_type=upload.content_type,
+                content_type=declared_type(upload_content_type(upload), body.get("sample_rate")),
                 original_name=upload.name,
                 transcript=_nth(body.get("transcripts"), index, ""),
                 emotion=clean_emotion(_nth(body.get("emotions"), index, None), field_name="emotions"),
@@ -147,13 +195,18 @@ def _remote_samples(body: dict) -> list[IncomingSample]:
     samples = []
     if body.get("audio_url"):
         samples.append(sample_from_url(body["audio_url"], field_name="audio_url"))
+    if body.get("audio_base64"):
+        data = sample_from_base64(body["audio_base64"], field_name="audio_base64")
+        content_type = declared_type(body.get("content_type"), body.get("sample_rate"))
+        samples.append(IncomingSample(data=data, content_type=content_type, original_name="audio"))
     for index, item in enumerate(body.get("samples", [])):
         field_name = f"samples[{index}]"
         if item.get("audio_url"):
             sample = sample_from_url(item["audio_url"], field_name=f"{field_name}.audio_url")
         else:
             data = sample_from_base64(item["audio_base64"], field_name=f"{field_name}.audio_base64")
-            sample = IncomingSample(data=data, original_name=f"sample-{index + 1}")
+            content_type = declared_type(item.get("content_type"), item.get("sample_rate"))
+            sample = IncomingSample(data=data, content_type=content_type, original_name=f"sample-{index + 1}")
         sample.transcript = item.get("transcript", "")
         sample.language = item.get("language", "")
         sample.emotion = clean_emotion(item.get("emotion"), field_name=f"{field_name}.emotion")
@@ -162,7 +215,9 @@ def _remote_samples(body: dict) -> list[IncomingSample]:
     return samples
 
 
-def _raw_request(request: Request) -> tuple[dict, list[IncomingSample]]:
+def _raw_request(
+    request: Request, serializer_class: type[serializers.Serializer] | None = None
+) -> tuple[dict, list[IncomingSample]]:
     content_type = request.content_type or ""
     if content_type.split(";")[0].strip().lower() not in RAW_AUDIO_TYPES:
         raise UnsupportedMediaType(
@@ -170,11 +225,20 @@ def _raw_request(request: Request) -> tuple[dict, list[IncomingSample]]:
             f"audio body ({', '.join(RAW_AUDIO_TYPES)}).",
             field="Content-Type",
         )
-    body = CloneRequestSerializer(data=request.query_params)
+    body = (serializer_class or CloneRequestSerializer)(data=request.query_params)
     body.is_valid(raise_exception=True)
+    content_type = declared_type(content_type, body.validated_data.get("sample_rate"))
     return body.validated_data, [
         IncomingSample(data=request.data, content_type=content_type, original_name="body")
     ]
+
+
+def voice_body(request: Request, voice: Voice, job: Job | None) -> dict:
+    """A voice and the job working on it, as the clone endpoints answer."""
+    return {
+        **VoiceSerializer(voice, context={"request": request}).data,
+        "job": job_payload(job) if job is not None else None,
+    }
 
 
 class VoiceCloneView(APIView):
@@ -188,10 +252,18 @@ class VoiceCloneView(APIView):
             "audio/*": {"type": "string", "format": "binary"},
         },
         parameters=[
-            OpenApiParameter("wait", bool, description="Block until AVAILABLE or FAILED (with a timeout).")
+            OpenApiParameter("wait", bool, description="Block until AVAILABLE or FAILED (with a timeout)."),
+            OpenApiParameter(
+                "sample_rate", int, description="Raw PCM bodies: the sample rate (or ;rate= in Content-Type)."
+            ),
         ],
-        responses={202: VoiceSerializer, 200: VoiceSerializer},
-        summary="Clone a voice from audio (files, URLs, base64 samples or a raw body)",
+        responses={
+            202: CloneResponseSerializer,
+            200: CloneResponseSerializer,
+            201: OpenApiResponse(CloneResponseSerializer, description="Saved from a preview."),
+            **error_responses(400, 401, 404, 409, 413, 415),
+        },
+        summary="Clone a voice from audio (files, URLs, base64 samples, a raw body) or save a preview",
     )
     def post(self, request: Request) -> Response:
         if isinstance(request.data, bytes):
@@ -200,8 +272,10 @@ class VoiceCloneView(APIView):
             body = CloneRequestSerializer(data=request.data)
             body.is_valid(raise_exception=True)
             fields = body.validated_data
+            if fields.get("preview_id"):
+                return self._save_preview(request, fields)
             incoming = _file_samples(request, fields)
-            remote = fields.get("audio_url") or fields.get("samples")
+            remote = fields.get("audio_url") or fields.get("samples") or fields.get("audio_base64")
             if incoming and remote:
                 raise InvalidInput("Send either files or audio_url/samples, not both.", field="audio_url")
             if not incoming:
@@ -209,36 +283,55 @@ class VoiceCloneView(APIView):
         tier = fields.get("tier", Voice.Tier.INSTANT)
         job_admit(owner=request.user, kind=CLONE_JOB, params={})  # before the costly decoding, not after
         checked = check_samples(incoming, tier=tier)
-        wait = fields.pop("wait", False) or request.query_params.get("wait", "").lower() in (
-            "1",
-            "true",
-            "yes",
-        )
+        wait = fields.pop("wait", False) or _query_true(request, "wait")
         voice, job = voice_clone_start(
             owner=request.user,
             checked_samples=checked,
             name=fields["name"],
             engine=fields.get("engine"),
             tier=tier,
-            training_options={
-                key: fields.get(key)
-                for key in ("enhance_quality", "remove_noise", "normalize_volume")
-                if key in fields
-            },
-            **{
-                key: fields[key]
-                for key in EDITABLE_FIELDS
-                if key in fields and key not in ("name", "metadata")
-            },
+            training_options=_training_options(fields),
+            **_voice_fields(fields),
         )
         response = Response(
-            {**VoiceSerializer(voice, context={"viewer": request.user}).data, "job": job_payload(job)},
+            voice_body(request, voice, job),
             status=HTTPStatus.ACCEPTED,
-            headers={"Location": f"/v1/voices/{voice.id}"},
+            headers={"Location": absolute_url(request, reverse("voice-detail", args=[voice.id]))},
         )
         if wait:
             response.wait_for_job = job.id
         return response
+
+    def _save_preview(self, request: Request, fields: dict) -> Response:
+        if request.FILES or fields.get("audio_url") or fields.get("samples") or fields.get("audio_base64"):
+            raise InvalidInput(
+                "A preview already has its audio: send preview_id without files.", field="preview_id"
+            )
+        preview = selectors.preview_get(request.user, fields["preview_id"])
+        voice = voice_clone_from_preview(
+            owner=request.user, preview=preview, name=fields["name"], **_voice_fields(fields)
+        )
+        return Response(
+            voice_body(request, voice, None),
+            status=HTTPStatus.CREATED,
+            headers={"Location": absolute_url(request, reverse("voice-detail", args=[voice.id]))},
+        )
+
+
+def _query_true(request: Request, name: str) -> bool:
+    return request.query_params.get(name, "").lower() in ("1", "true", "yes")
+
+
+def _training_options(fields: dict) -> dict:
+    return {
+        key: fields.get(key)
+        for key in ("enhance_quality", "remove_noise", "normalize_volume")
+        if key in fields
+    }
+
+
+def _voice_fields(fields: dict) -> dict:
+    return {key: fields[key] for key in EDITABLE_FIELDS if key in fields and key != "name"}
 
 
 class VoiceCloneResultView(APIView):
@@ -249,9 +342,9 @@ class VoiceCloneResultView(APIView):
         voice = selectors.voice_get(request.user, job.voice_id)
         status = HTTPStatus.OK if job.is_final else HTTPStatus.ACCEPTED
         return Response(
-            {**VoiceSerializer(voice, context={"viewer": request.user}).data, "job": job_payload(job)},
+            voice_body(request, voice, job),
             status=status,
-            headers={"Location": f"/v1/voices/{voice.id}"},
+            headers={"Location": absolute_url(request, reverse("voice-detail", args=[voice.id]))},
         )
 
 

@@ -13,6 +13,8 @@ from rest_framework.views import APIView
 import limits
 from errors import Conflict, InvalidInput
 from jobs.events import job_payload
+from studio.api import PageQuerySerializer, page_serializer, paginated
+from studio.schema import error_responses
 from voices import selectors
 from voices.api_clone import UPLOAD_PARSERS
 from voices.ingest import check_size, sample_from_url
@@ -35,10 +37,27 @@ ConsentSchema = inline_serializer(
     },
 )
 REASON_MAX_CHARS = 500
-EventsSchema = inline_serializer(
-    "VoiceEvents",
-    {"voice_id": serializers.CharField(), "events": serializers.ListField(child=serializers.JSONField())},
-)
+
+
+class VoiceEventSerializer(serializers.Serializer):
+    action = serializers.CharField()
+    # "from"/"to" are Python keywords: the fields are renamed in to_representation.
+    from_state = serializers.CharField()
+    to_state = serializers.CharField()
+    reason = serializers.CharField()
+    actor = serializers.SerializerMethodField()
+    at = serializers.DateTimeField(source="created_at")
+
+    def get_actor(self, event) -> str | None:  # noqa: ANN001 (a VoiceEvent)
+        return event.actor.get_username() if event.actor else None
+
+    def to_representation(self, event) -> dict:  # noqa: ANN001
+        body = super().to_representation(event)
+        body["from"], body["to"] = body.pop("from_state"), body.pop("to_state")
+        return body
+
+
+EventsPageSerializer = page_serializer(VoiceEventSerializer, "VoiceEventPage")
 
 
 def consent_body(voice: Voice, consent: VoiceConsent | None) -> dict:
@@ -89,7 +108,7 @@ class VoiceConsentView(APIView):
             OpenApiParameter("speaker_name", str, description="Whose voice it is (default: your name)."),
             OpenApiParameter("license", str, enum=["personal", "commercial"]),
         ],
-        responses=ConsentSchema,
+        responses={200: ConsentSchema, **error_responses(400, 403, 404)},
         summary="The consent phrase the speaker must record (with a fresh one-time code)",
     )
     def get(self, request: Request, voice_id: str) -> Response:
@@ -105,7 +124,10 @@ class VoiceConsentView(APIView):
         request={
             "multipart/form-data": inline_serializer("ConsentUpload", {"file": serializers.FileField()})
         },
-        responses={202: inline_serializer("ConsentJob", {"job": serializers.JSONField()})},
+        responses={
+            202: inline_serializer("ConsentJob", {"job": serializers.JSONField()}),
+            **error_responses(400, 403, 404, 409, 413, 415),
+        },
         summary="Upload the recording of the consent phrase; the worker verifies words and voice",
     )
     def post(self, request: Request, voice_id: str) -> Response:
@@ -125,7 +147,10 @@ class VoiceConsentView(APIView):
             headers={"Location": f"/v1/jobs/{job.id}"},
         )
 
-    @extend_schema(responses=VoiceSerializer, summary="Revoke consent: the voice stops speaking at once")
+    @extend_schema(
+        responses={200: VoiceSerializer, **error_responses(403, 404)},
+        summary="Revoke consent: the voice stops speaking at once",
+    )
     def delete(self, request: Request, voice_id: str) -> Response:
         voice = selectors.voice_get_owned(request.user, voice_id)
         reason = request.data.get("reason") or ""
@@ -134,34 +159,36 @@ class VoiceConsentView(APIView):
                 f"reason must be text of at most {REASON_MAX_CHARS} characters.", field="reason"
             )
         voice = consent_services.consent_revoke(voice=voice, actor=request.user, reason=reason)
-        return Response(VoiceSerializer(voice, context={"viewer": request.user}).data)
+        return Response(VoiceSerializer(voice, context={"request": request}).data)
 
 
 class VoiceRenewView(APIView):
     @extend_schema(
-        request=None, responses=VoiceSerializer, summary="Keep the voice for another retention period"
+        request=None,
+        responses={200: VoiceSerializer, **error_responses(403, 404, 409)},
+        summary="Keep the voice for another retention period",
     )
     def post(self, request: Request, voice_id: str) -> Response:
         voice = voice_renew(voice=selectors.voice_get_owned(request.user, voice_id), actor=request.user)
-        return Response(VoiceSerializer(voice, context={"viewer": request.user}).data)
+        return Response(VoiceSerializer(voice, context={"request": request}).data)
 
 
 class VoiceEventsView(APIView):
-    @extend_schema(responses=EventsSchema, summary="The voice's audit log, newest first")
+    @extend_schema(
+        parameters=[PageQuerySerializer],
+        responses={200: EventsPageSerializer, **error_responses(400, 403, 404)},
+        operation_id="voices_events_list",
+        summary="The voice's audit log, newest first",
+    )
     def get(self, request: Request, voice_id: str) -> Response:
         voice = selectors.voice_get_owned(request.user, voice_id)
-        events = [
-            {
-                "action": event.action,
-                "from": event.from_state,
-                "to": event.to_state,
-                "reason": event.reason,
-                "actor": event.actor.get_username() if event.actor else None,
-                "at": event.created_at,
-            }
-            for event in selectors.voice_events(voice.id)[:500]
-        ]
-        return Response({"voice_id": voice.id, "events": events})
+        page = PageQuerySerializer(data=request.query_params)
+        page.is_valid(raise_exception=True)
+        response = paginated(
+            selectors.voice_events(voice.id), VoiceEventSerializer, page.validated_data, request
+        )
+        response.data = {"voice_id": voice.id, **response.data}
+        return response
 
 
 class WatermarkDetectView(APIView):

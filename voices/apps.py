@@ -16,6 +16,7 @@ class VoicesConfig(AppConfig):
         from jobs.kinds import JobKind, job_groups_register, job_kind_register
         from voices.services.clone import CLONE_JOB, voice_clone_abandoned, voice_progress_update
         from voices.services.consent import CONSENT_JOB, consent_check_abandoned
+        from voices.services.preview import PREVIEW_JOB
 
         job_kind_register(
             JobKind(
@@ -32,6 +33,13 @@ class VoicesConfig(AppConfig):
                 handler="voices.verification:consent_verify_run",
                 on_failed=consent_check_abandoned,
                 cost=lambda params: limits.CONSENT_WORKER_SECONDS,
+            )
+        )
+        job_kind_register(
+            JobKind(
+                PREVIEW_JOB,
+                handler="voices.cloning:voice_preview_run",
+                cost=lambda params: limits.CLONE_WORKER_SECONDS,
             )
         )
         job_groups_register(_voice_groups)

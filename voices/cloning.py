@@ -7,19 +7,21 @@ act on; the job's own row says the same.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 import limits
 from engines import get_available_engine
-from engines.base import Reference, SynthesisOptions
+from engines.base import Artifacts, Engine, Reference, SynthesisOptions
 from errors import InvalidAudio
 from jobs.models import Job
 from jobs.runner import JobProgress, error_message
-from voices.files import artifacts_save
+from voices.files import artifacts_save, artifacts_save_at, preview_artifacts_prefix
 from voices.ingest import ANALYSIS_RATE, trimmed
-from voices.models import Voice, VoiceSample
+from voices.models import Voice, VoicePreview, VoiceSample
 from voices.services.clone import (
     VoiceGone,
     voice_clone_discard,
@@ -27,6 +29,10 @@ from voices.services.clone import (
     voice_clone_processing,
     voice_clone_succeeded,
 )
+from voices.services.preview import voice_preview_failed, voice_preview_processing, voice_preview_succeeded
+
+if TYPE_CHECKING:
+    from audio.output import RenderedAudio
 
 REFERENCE_RATE = 22050
 CLONE_STEPS = [
@@ -51,10 +57,35 @@ PREVIEW_RATE = 44100
 
 
 @dataclass
+class SourceSample:
+    """One stored reference sample, of a voice or of a preview: what the pipeline reads and reports."""
+
+    read: Callable[[], bytes]
+    duration: float
+    transcript: str
+    language: str
+    emotion: str
+    trim_start: float | None
+    trim_end: float | None
+    on_speech_measured: Callable[[float], None] = lambda seconds: None
+    on_transcribed: Callable[[str], None] = lambda text: None
+
+
+@dataclass
 class PreparedSample:
-    sample: VoiceSample
+    sample: SourceSample
     audio: np.ndarray  # at REFERENCE_RATE, trimmed to speech, cleaned
     speech_duration: float
+
+
+@dataclass
+class PreparedVoice:
+    """What the first five steps make of the samples: everything a preview clip or a voice needs."""
+
+    engine: Engine
+    artifacts: Artifacts
+    analysis: dict
+    embeddings: list[np.ndarray]
 
 
 def voice_clone_run(job: Job, progress: JobProgress) -> dict:
@@ -70,64 +101,105 @@ def voice_clone_run(job: Job, progress: JobProgress) -> dict:
         raise
 
 
+def _voice_sources(voice: Voice) -> list[SourceSample]:
+    def source(sample: VoiceSample) -> SourceSample:
+        def read() -> bytes:
+            with sample.file.open("rb") as handle:
+                return handle.read()
+
+        def measured(seconds: float) -> None:
+            VoiceSample.objects.filter(pk=sample.pk).update(speech_duration=seconds)
+
+        def transcribed(text: str) -> None:
+            VoiceSample.objects.filter(pk=sample.pk).update(transcript=text)
+
+        return SourceSample(
+            read, sample.duration, sample.transcript, sample.language or voice.language, sample.emotion,
+            sample.trim_start, sample.trim_end, measured, transcribed,
+        )  # fmt: skip
+
+    return [source(sample) for sample in voice.samples.all()]
+
+
 def _clone(voice: Voice, progress: JobProgress) -> dict:
-    progress.set_steps(CLONE_STEPS)
-    engine = get_available_engine(voice.engine)
-    samples = list(voice.samples.all())
-    decoded = _decode_samples(samples, progress)
-    prepared = _detect_speech(decoded, progress)
-    _clean_up(prepared, voice.training_options, progress)
-    analysis, embeddings = _analyse(voice, prepared, progress)
-
-    progress.step("prepare engine")
-    references = [
-        Reference(
-            p.audio,
-            REFERENCE_RATE,
-            p.sample.transcript,
-            p.sample.language or voice.language,
-            p.sample.emotion,
-        )
-        for p in prepared
-    ]
-    artifacts = engine.prepare(references, tier=voice.tier, progress=progress.callback("prepare engine"))
-    artifacts_save(voice.id, engine.name, artifacts)
-
-    progress.step("preview")
-    from studio.output import render_output
-
+    prepared = voice_prepare(
+        _voice_sources(voice),
+        engine_name=voice.engine,
+        tier=voice.tier,
+        language=voice.language,
+        training_options=voice.training_options,
+        progress=progress,
+    )
+    artifacts_save(voice.id, prepared.engine.name, prepared.artifacts)
     text = PREVIEW_TEXT.get(voice.language, PREVIEW_TEXT["en"])
-    speech = engine.synthesize(artifacts, text, SynthesisOptions(language=voice.language))
-    preview = render_output(speech, fmt=PREVIEW_FORMAT, sample_rate=PREVIEW_RATE)
-
-    progress.step("similarity")
-    similarity = _similarity(preview.samples, preview.sample_rate, embeddings)
+    options = SynthesisOptions(language=voice.language, stability=voice.stability)
+    preview, similarity = voice_speak_preview(prepared, text, options, progress)
     voice_clone_succeeded(
         voice_id=voice.id,
-        analysis=analysis,
+        analysis=prepared.analysis,
         similarity_score=similarity,
         preview=preview.data,
         preview_format=PREVIEW_FORMAT,
     )
-    return {"voice_id": voice.id, "similarity_score": similarity, "analysis": analysis}
+    return {"voice_id": voice.id, "similarity_score": similarity, "analysis": prepared.analysis}
+
+
+def voice_prepare(
+    sources: list[SourceSample],
+    *,
+    engine_name: str,
+    tier: str,
+    language: str,
+    training_options: dict,
+    progress: JobProgress,
+) -> PreparedVoice:
+    """Decode, detect speech, clean up, analyse and prepare the engine (the clone's first five steps)."""
+    progress.set_steps(CLONE_STEPS)
+    engine = get_available_engine(engine_name)
+    decoded = _decode_samples(sources, progress)
+    prepared = _detect_speech(decoded, tier, progress)
+    _clean_up(prepared, training_options, progress)
+    analysis, embeddings = _analyse(prepared, progress)
+
+    progress.step("prepare engine")
+    references = [
+        Reference(
+            p.audio, REFERENCE_RATE, p.sample.transcript, p.sample.language or language, p.sample.emotion
+        )
+        for p in prepared
+    ]
+    artifacts = engine.prepare(references, tier=tier, progress=progress.callback("prepare engine"))
+    return PreparedVoice(engine, artifacts, analysis, embeddings)
+
+
+def voice_speak_preview(
+    prepared: PreparedVoice, text: str, options: SynthesisOptions, progress: JobProgress
+) -> tuple[RenderedAudio, float]:
+    """The preview clip (watermarked, like every output) and its similarity to the samples."""
+    from studio.output import render_output
+
+    progress.step("preview")
+    speech = prepared.engine.synthesize(prepared.artifacts, text, options)
+    preview = render_output(speech, fmt=PREVIEW_FORMAT, sample_rate=PREVIEW_RATE)
+    progress.step("similarity")
+    return preview, _similarity(preview.samples, preview.sample_rate, prepared.embeddings)
 
 
 def _decode_samples(
-    samples: list[VoiceSample], progress: JobProgress
-) -> list[tuple[VoiceSample, np.ndarray]]:
+    samples: list[SourceSample], progress: JobProgress
+) -> list[tuple[SourceSample, np.ndarray]]:
     from audio.codec import decode
 
     decoded = []
     for index, sample in enumerate(samples):
         progress.step("decode", index / len(samples))
-        with sample.file.open("rb") as handle:
-            audio = decode(handle.read(), target_rate=REFERENCE_RATE).samples
+        audio = decode(sample.read(), target_rate=REFERENCE_RATE).samples
         decoded.append((sample, trimmed(audio, REFERENCE_RATE, sample.trim_start, sample.trim_end)))
     return decoded
 
 
 def _detect_speech(
-    decoded: list[tuple[VoiceSample, np.ndarray]], progress: JobProgress
+    decoded: list[tuple[SourceSample, np.ndarray]], tier: str, progress: JobProgress
 ) -> list[PreparedSample]:
     from audio.speech_activity import keep_speech, speech_duration, speech_segments
 
@@ -139,9 +211,8 @@ def _detect_speech(
         if seconds < 0.3:
             continue  # a silent extra sample adds nothing; the total is checked below
         prepared.append(PreparedSample(sample, keep_speech(audio, REFERENCE_RATE, segments), seconds))
-        VoiceSample.objects.filter(pk=sample.pk).update(speech_duration=seconds)
+        sample.on_speech_measured(seconds)
     total = sum(p.speech_duration for p in prepared)
-    tier = decoded[0][0].voice.tier if decoded else "instant"
     minimum = limits.TIER_SPEECH_SECONDS[tier].low
     if total < minimum:
         raise InvalidAudio(f"Only {total:.1f} s of speech found; record at least {minimum:.0f} s.")
@@ -159,9 +230,7 @@ def _clean_up(prepared: list[PreparedSample], options: dict, progress: JobProgre
             item.audio = normalize_loudness(item.audio, REFERENCE_RATE)
 
 
-def _analyse(
-    voice: Voice, prepared: list[PreparedSample], progress: JobProgress
-) -> tuple[dict, list[np.ndarray]]:
+def _analyse(prepared: list[PreparedSample], progress: JobProgress) -> tuple[dict, list[np.ndarray]]:
     """The voice's analysis, and each sample's speaker embedding (reused for the similarity)."""
     from audio.asr import detect_language, transcribe
     from audio.codec import resample
@@ -170,7 +239,6 @@ def _analyse(
     from audio.speech_activity import speech_segments
 
     progress.step("analyse")
-    originals = {s.pk: s for s in voice.samples.all()}
     # One language ID (Whisper base, ~0.7 s) for the whole voice, also the language every sample
     # without a declared one is transcribed in (was: once more per such sample, inside transcribe).
     longest = max(prepared, key=lambda p: p.speech_duration)
@@ -185,11 +253,11 @@ def _analyse(
         if not item.sample.transcript:
             transcript = transcribe(audio16, ANALYSIS_RATE, language=item.sample.language or language)
             item.sample.transcript = transcript.text
-            VoiceSample.objects.filter(pk=item.sample.pk).update(transcript=transcript.text)
+            item.sample.on_transcribed(transcript.text)
         progress.step("analyse", (index + 1) / (len(prepared) + 1))
     snr = float(np.median(snrs))
     analysis = {
-        "total_duration": round(sum(originals[p.sample.pk].duration for p in prepared), 2),
+        "total_duration": round(sum(p.sample.duration for p in prepared), 2),
         "speech_duration": round(sum(p.speech_duration for p in prepared), 2),
         "snr_db": round(snr, 1),
         "quality": quality_label(snr),
@@ -211,3 +279,61 @@ def _similarity(preview: np.ndarray, rate: int, sample_embeddings: list[np.ndarr
     reference = np.mean(sample_embeddings, axis=0)
     reference /= np.linalg.norm(reference) or 1.0
     return round(float(similarity_score(cosine(preview_embedding, reference))), 3)
+
+
+# --- Previews: the same steps for a voice not created yet -------------------------------------------
+
+
+def voice_preview_run(job: Job, progress: JobProgress) -> dict:
+    preview = voice_preview_processing(preview_id=job.params["preview_id"])
+    try:
+        sources = _preview_sources(preview)
+        prepared = voice_prepare(
+            sources,
+            engine_name=preview.engine,
+            tier=preview.tier,
+            language=preview.language,
+            training_options=preview.training_options,
+            progress=progress,
+        )
+        artifacts_save_at(preview_artifacts_prefix(preview.id, prepared.engine.name), prepared.artifacts)
+        options = SynthesisOptions(language=preview.language, stability=preview.stability)
+        clip, similarity = voice_speak_preview(prepared, preview.text, options, progress)
+    except Exception as exc:
+        voice_preview_failed(preview_id=preview.id, error=error_message(exc, job.kind))
+        raise
+    samples = [
+        {**stored, "speech_duration": source.duration_of_speech, "transcript": source.transcript}
+        for stored, source in zip(preview.samples, sources, strict=True)
+    ]
+    voice_preview_succeeded(
+        preview_id=preview.id,
+        analysis=prepared.analysis,
+        similarity_score=similarity,
+        audio=clip.data,
+        audio_format=PREVIEW_FORMAT,
+        samples=samples,
+    )
+    return {"preview_id": preview.id, "similarity_score": similarity, "analysis": prepared.analysis}
+
+
+class _PreviewSource(SourceSample):
+    duration_of_speech: float | None = None
+
+
+def _preview_sources(preview: VoicePreview) -> list[_PreviewSource]:
+    from django.core.files.storage import default_storage
+
+    def source(stored: dict) -> _PreviewSource:
+        def read() -> bytes:
+            with default_storage.open(stored["file"], "rb") as handle:
+                return handle.read()
+
+        item = _PreviewSource(
+            read, stored["duration"], stored.get("transcript", ""), stored.get("language") or preview.language,
+            stored.get("emotion", "neutral"), stored.get("trim_start"), stored.get("trim_end"),
+        )  # fmt: skip
+        item.on_speech_measured = lambda seconds: setattr(item, "duration_of_speech", seconds)
+        return item
+
+    return [source(stored) for stored in preview.samples]

@@ -21,15 +21,30 @@ def artifacts_prefix(voice_id: str, engine: str) -> str:
     return f"{voice_prefix(voice_id)}/engine/{engine}"
 
 
+def preview_prefix(preview_id: str) -> str:
+    """Every file of a voice preview (samples, engine artifacts, the clip) sits under this prefix."""
+    return f"previews/{preview_id}"
+
+
+def preview_artifacts_prefix(preview_id: str, engine: str) -> str:
+    return f"{preview_prefix(preview_id)}/engine/{engine}"
+
+
 def artifacts_save(voice_id: str, engine: str, artifacts: Artifacts) -> None:
-    prefix = artifacts_prefix(voice_id, engine)
+    artifacts_save_at(artifacts_prefix(voice_id, engine), artifacts)
+
+
+def artifacts_load(voice_id: str, engine: str) -> Artifacts:
+    return artifacts_load_at(artifacts_prefix(voice_id, engine))
+
+
+def artifacts_save_at(prefix: str, artifacts: Artifacts) -> None:
     storage_delete_tree(prefix)
     for name, data in artifacts.items():
         default_storage.save(f"{prefix}/{name}", ContentFile(data))
 
 
-def artifacts_load(voice_id: str, engine: str) -> Artifacts:
-    prefix = artifacts_prefix(voice_id, engine)
+def artifacts_load_at(prefix: str) -> Artifacts:
     try:
         _, names = default_storage.listdir(prefix)
     except FileNotFoundError:

@@ -49,6 +49,34 @@ def check_size(data: bytes, *, label: str, field_name: str) -> None:
         )
 
 
+def declared_type(content_type: str | None, sample_rate: int | None) -> str | None:
+    """The content type to decode with. A raw PCM type gets the separately given ``sample_rate``
+    (``audio/pcm`` + ``sample_rate=22050`` → ``audio/pcm;rate=22050``); with no type, or an
+    ``application/octet-stream`` one, a ``sample_rate`` declares 16-bit little-endian PCM."""
+    from audio.codec import is_raw_pcm_type
+
+    if sample_rate is None:
+        return content_type
+    kind = (content_type or "").split(";")[0].strip().lower()
+    if kind in ("", "application/octet-stream"):
+        return f"audio/pcm;rate={sample_rate}"
+    if is_raw_pcm_type(kind) and "rate=" not in content_type.replace(" ", "").lower():
+        return f"{content_type};rate={sample_rate}"
+    return content_type
+
+
+def upload_content_type(upload) -> str | None:  # noqa: ANN001 (a Django UploadedFile)
+    """A multipart part's type with its parameters (``audio/pcm;rate=22050``): Django keeps those
+    apart, in ``content_type_extra``, and raw PCM cannot be read without its rate."""
+    extra = getattr(upload, "content_type_extra", None) or {}
+    params = "".join(
+        f";{key}={value.decode() if isinstance(value, bytes) else value}"
+        for key, value in extra.items()
+        if key != "charset"
+    )
+    return f"{upload.content_type}{params}" if upload.content_type else None
+
+
 def sample_from_base64(encoded: str, *, field_name: str) -> bytes:
     if "," in encoded[:100] and encoded.startswith("data:"):
         encoded = encoded.split(",", 1)[1]  # a data: URL, as browsers make them
@@ -132,15 +160,28 @@ def check_samples(samples: list[IncomingSample], *, tier: str) -> list[CheckedSa
                 target_rate=ANALYSIS_RATE,
                 max_seconds=limits.SAMPLE_MAX_SECONDS,
             )
+            stored_format = decoded.format
+            if decoded.format == "pcm":
+                sample.data, stored_format = _pcm_as_wav(sample), "wav"
         except InvalidAudio as exc:
             raise InvalidAudio(f"{label}: {exc.message}", field=field_name) from None
         audio = _trimmed(decoded.samples, ANALYSIS_RATE, sample, field_name)
         segments = speech_segments(audio, ANALYSIS_RATE)
         checked.append(
-            CheckedSample(sample, decoded.format, decoded.duration, speech_duration(segments), segments)
+            CheckedSample(sample, stored_format, decoded.duration, speech_duration(segments), segments)
         )
     _check_speech_total(checked, tier)
     return checked
+
+
+def _pcm_as_wav(sample: IncomingSample) -> bytes:
+    """Raw PCM is stored as the same samples in a WAV file: the file then says its own rate and byte
+    order, so the worker (and a download) can read it without the request's content type."""
+    from audio.codec import decode, encode
+
+    native = decode(sample.data, content_type=sample.content_type, target_rate=None)
+    sample.content_type = "audio/wav"
+    return encode(native.samples, native.sample_rate, fmt="wav")
 
 
 def _check_speech_total(checked: list[CheckedSample], tier: str) -> None:

@@ -83,6 +83,8 @@ class Voice(models.Model):
     tier = models.CharField(max_length=16, choices=Tier.choices, default=Tier.INSTANT)
     training_options = models.JSONField(default=dict, blank=True)
     metadata = models.JSONField(default=dict, blank=True)
+    # The stability speech uses when a request does not say (chosen on a preview, or at clone time).
+    stability = models.FloatField(default=0.5)
 
     # Progress of the current (or last) cloning job, mirrored from the job row for the API.
     progress_step = models.CharField(max_length=64, blank=True)
@@ -205,3 +207,49 @@ class VoiceEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.voice_ref} {self.action}: {self.from_state} → {self.to_state}"
+
+
+def new_preview_id() -> str:
+    return prefixed_id("preview")
+
+
+def preview_upload_to(preview: VoicePreview, filename: str) -> str:
+    return f"previews/{preview.id}/{filename}"
+
+
+class VoicePreview(models.Model):
+    """A voice tried before it is kept: reference audio analysed and prepared, one clip spoken.
+
+    No voice exists until the owner saves it (``POST /v1/voices/clone`` with ``preview_id``), which
+    reuses the samples, the analysis and the engine's artifacts stored here. Unsaved previews expire
+    (``expires_at``); the periodic purge removes them with their files (all under ``previews/<id>/``).
+    """
+
+    Status = Voice.Status
+
+    id = models.CharField(primary_key=True, max_length=40, default=new_preview_id, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="previews")
+    status = models.CharField(max_length=12, choices=Voice.Status.choices, default=Voice.Status.PENDING)
+    error = models.TextField(blank=True)
+    text = models.TextField()
+    stability = models.FloatField(default=0.5)
+    language = models.CharField(max_length=16, default="en")
+    engine = models.CharField(max_length=32, default="offline")
+    tier = models.CharField(max_length=16, choices=Voice.Tier.choices, default=Voice.Tier.INSTANT)
+    training_options = models.JSONField(default=dict, blank=True)
+    # The stored reference samples: [{"file": storage name, "original_name", "format", "duration",
+    # "speech_duration", "transcript", "language", "emotion", "trim_start", "trim_end"}, ...]
+    samples = models.JSONField(default=list, blank=True)
+    analysis = models.JSONField(default=dict, blank=True)
+    similarity_score = models.FloatField(null=True, blank=True)
+    audio = models.FileField(upload_to=preview_upload_to, blank=True, max_length=300)
+    job_id = models.CharField(max_length=40, blank=True)
+    voice_id = models.CharField(max_length=40, blank=True, help_text="The voice it was saved as.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.id} ({self.status})"

@@ -9,7 +9,7 @@ from django.db.models import Q, QuerySet
 from errors import Forbidden, NotFound
 from jobs.models import Job
 from voices.files import artifacts_load
-from voices.models import Voice, VoiceConsent, VoiceEvent, VoiceSample
+from voices.models import Voice, VoiceConsent, VoiceEvent, VoicePreview, VoiceSample
 
 # Whose voices a list shows (the library's "type" menu and the API's ``owner`` filter).
 OWNERS = ("mine", "built-in", "shared")
@@ -137,3 +137,12 @@ def voices_for_speech(user: Any) -> tuple[list[tuple[str, list[tuple[str, str]]]
         group = "My voices" if own else "Built-in" if voice.is_built_in else "Shared"
         groups[group].append((voice.id, voice.name))
     return [(name, choices) for name, choices in groups.items() if choices], not_ready
+
+
+def preview_get(user: Any, preview_id: str) -> VoicePreview:
+    preview = VoicePreview.objects.filter(pk=preview_id, owner=user).first()
+    if preview is None:
+        raise NotFound(
+            f"No preview {preview_id!r} of yours exists (previews expire after a day).", field="preview_id"
+        )
+    return preview

@@ -5,8 +5,15 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 import limits
-from studio.api import PageQuerySerializer
-from voices.models import Voice, VoiceSample
+from studio.api import (
+    CommaListField,
+    LanguageField,
+    PageQuerySerializer,
+    StrictSerializer,
+    absolute_url,
+    page_serializer,
+)
+from voices.models import Voice, VoicePreview, VoiceSample
 from voices.selectors import OWNERS
 from voices.state import STATES
 
@@ -22,7 +29,9 @@ class VoiceSampleSerializer(serializers.ModelSerializer):
         ]  # fmt: skip
 
     def get_audio_url(self, sample: VoiceSample) -> str:
-        return reverse("voice-sample-audio", args=[sample.voice_id, sample.id])
+        return absolute_url(
+            self.context.get("request"), reverse("voice-sample-audio", args=[sample.voice_id, sample.id])
+        )
 
 
 class ProgressSerializer(serializers.Serializer):
@@ -48,12 +57,14 @@ class VoiceStateSerializer(serializers.Serializer):
 class VoiceSerializer(serializers.ModelSerializer):
     """A voice as the API shows it. Other users (a public voice) see what its page shows them: the
     owner's samples (file names, transcripts), metadata, training options and errors stay the owner's.
-    Pass ``context={"viewer": user}``; without a viewer those fields are blanked too."""
+    The viewer is ``context["viewer"]``, else the user of ``context["request"]``; without one those
+    fields are blanked too."""
 
     # Blanked, not left out, so the shape is the same for everyone (the OpenAPI schema describes one).
     OWNER_ONLY = {"samples": [], "metadata": {}, "training_options": {}, "error": "", "moderation_reason": ""}
 
     state = serializers.SerializerMethodField()
+    voice_id = serializers.CharField(source="id", read_only=True, help_text="The same as id.")
     progress = serializers.SerializerMethodField()
     engine_terms = serializers.SerializerMethodField()
     preview_url = serializers.SerializerMethodField()
@@ -63,9 +74,9 @@ class VoiceSerializer(serializers.ModelSerializer):
     class Meta:
         model = Voice
         fields = [
-            "id", "name", "description", "owner", "language", "languages", "dialects", "gender", "age",
-            "avatar_url", "type", "visibility", "status", "state", "progress", "error", "engine", "tier",
-            "training_options", "analysis", "similarity_score", "preview_url", "metadata", "license",
+            "id", "voice_id", "name", "description", "owner", "language", "languages", "dialects", "gender",
+            "age", "avatar_url", "type", "visibility", "status", "state", "progress", "error", "engine", "tier",
+            "stability", "training_options", "analysis", "similarity_score", "preview_url", "metadata", "license",
             "verification", "moderation", "moderation_reason", "engine_terms", "expires_at", "samples",
             "created_at", "updated_at",
         ]  # fmt: skip
@@ -84,7 +95,9 @@ class VoiceSerializer(serializers.ModelSerializer):
         }
 
     def get_preview_url(self, voice: Voice) -> str | None:
-        return reverse("voice-preview", args=[voice.id]) if voice.preview else None
+        if not voice.preview:
+            return None
+        return absolute_url(self.context.get("request"), reverse("voice-preview", args=[voice.id]))
 
     @extend_schema_field(EngineTermsSerializer)
     def get_engine_terms(self, voice: Voice) -> dict:
@@ -103,13 +116,22 @@ class VoiceSerializer(serializers.ModelSerializer):
 
     def to_representation(self, voice: Voice) -> dict:
         data = super().to_representation(voice)
-        viewer = self.context.get("viewer")
+        viewer = self.context.get("viewer") or getattr(self.context.get("request"), "user", None)
         if voice.owner_id is not None and (viewer is None or viewer.pk != voice.owner_id):
             data.update({field: type(blank)() for field, blank in self.OWNER_ONLY.items()})
         return data
 
 
-class VoiceUpdateSerializer(serializers.Serializer):
+class CloneResponseSerializer(VoiceSerializer):
+    job = serializers.JSONField(
+        allow_null=True, help_text="The cloning job (null when saved from a preview)."
+    )
+
+    class Meta(VoiceSerializer.Meta):
+        fields = [*VoiceSerializer.Meta.fields, "job"]
+
+
+class VoiceUpdateSerializer(StrictSerializer):
     """PATCH body. Field values are validated by the service, so every front door agrees."""
 
     name = serializers.CharField(required=False, allow_blank=True, max_length=limits.NAME_MAX_CHARS)
@@ -118,25 +140,50 @@ class VoiceUpdateSerializer(serializers.Serializer):
     )
     visibility = serializers.CharField(required=False)
     metadata = serializers.JSONField(required=False)
-    language = serializers.CharField(required=False, max_length=16)
-    languages = serializers.ListField(child=serializers.CharField(), required=False)
-    dialects = serializers.ListField(child=serializers.CharField(), required=False)
+    language = LanguageField(required=False)
+    languages = CommaListField(child=LanguageField(), required=False)
+    dialects = CommaListField(child=serializers.CharField(), required=False)
     gender = serializers.CharField(required=False, allow_blank=True, max_length=20)
     age = serializers.CharField(required=False, allow_blank=True, max_length=20)
     avatar_url = serializers.URLField(required=False, allow_blank=True, max_length=500)
+    stability = serializers.FloatField(
+        required=False, min_value=limits.STABILITY.low, max_value=limits.STABILITY.high
+    )
 
-    def validate(self, attrs: dict) -> dict:
-        unknown = set(self.initial_data) - set(self.fields)
-        if unknown:
-            field = sorted(unknown)[0]
-            raise serializers.ValidationError({field: f"{field} cannot be changed."})
-        return attrs
+
+class UpperChoiceField(serializers.ChoiceField):
+    """PUBLIC, public and Public are the same choice (the vendors differ in case)."""
+
+    def to_internal_value(self, data):
+        return super().to_internal_value(data.upper() if isinstance(data, str) else data)
 
 
 class VoiceListQuerySerializer(PageQuerySerializer):
-    language = serializers.CharField(required=False, max_length=16)
+    language = LanguageField(
+        required=False, help_text="A whole language code (en matches en-US voices, e does not)."
+    )
     owner = serializers.ChoiceField(choices=OWNERS, required=False, help_text="mine, built-in or shared")
     type = serializers.ChoiceField(choices=Voice.Type.choices, required=False)
-    visibility = serializers.ChoiceField(choices=Voice.Visibility.choices, required=False)
-    status = serializers.ChoiceField(choices=Voice.Status.choices, required=False)
+    visibility = UpperChoiceField(choices=Voice.Visibility.choices, required=False)
+    status = UpperChoiceField(choices=Voice.Status.choices, required=False)
     search = serializers.CharField(required=False, max_length=limits.NAME_MAX_CHARS)
+
+
+VoicePageSerializer = page_serializer(VoiceSerializer, "VoicePage")
+
+
+class VoicePreviewSerializer(serializers.ModelSerializer):
+    preview_id = serializers.CharField(source="id", read_only=True)
+    audio_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = VoicePreview
+        fields = [
+            "id", "preview_id", "status", "error", "text", "stability", "language", "engine", "tier",
+            "analysis", "similarity_score", "audio_url", "voice_id", "created_at", "expires_at",
+        ]  # fmt: skip
+
+    def get_audio_url(self, preview: VoicePreview) -> str | None:
+        if not preview.audio:
+            return None
+        return absolute_url(self.context.get("request"), reverse("voice-preview-audio", args=[preview.id]))

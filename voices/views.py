@@ -117,6 +117,8 @@ def voice_new(request: HttpRequest) -> HttpResponse:
         "minTrimSeconds": limits.TRIM_MIN_SECONDS,
         "maxTranscriptChars": limits.TEXT_MAX_CHARS,
         "cloneUrl": "/v1/voices/clone",
+        "previewUrl": "/v1/voices/preview",
+        "previewTextMaxChars": limits.PREVIEW_TEXT_MAX_CHARS,
         "retry": _retry_config(retry) if retry else None,
     }
     return render(

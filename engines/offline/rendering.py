@@ -96,14 +96,20 @@ def rendered_phrases(
     pending: deque[Future[np.ndarray]] = deque()
     upcoming = iter(texts)
     try:
-        for text in itertools.islice(upcoming, _LOOKAHEAD):
-            pending.append(base.speak_async(text, plan.piper, language))
+        # The first phrase is said and converted alone, so the first audio of a stream comes as soon
+        # as for a one-sentence text (nothing else competes for the cores); the look-ahead starts
+        # once it is out.
+        say = lambda text: base.speak_async(text, plan.piper, language)  # noqa: E731
+        pending.extend(say(text) for text in itertools.islice(upcoming, 1))
+        first = True
         while pending:
             base_audio = pending.popleft().result()
-            following = next(upcoming, None)
-            if following is not None:
-                pending.append(base.speak_async(following, plan.piper, language))
+            if not first:
+                pending.extend(say(text) for text in itertools.islice(upcoming, 1))
             yield _trimmed(convert(base_audio, profile, plan)).astype(np.float32)
+            if first:
+                pending.extend(say(text) for text in itertools.islice(upcoming, _LOOKAHEAD))
+                first = False
     finally:
         for future in pending:
             future.cancel()

@@ -84,7 +84,7 @@ def test_pitch_shifts_the_median_f0(api, eager_jobs):
         ({"pitch": 13}, "pitch"),
         ({"emotion": "bored"}, "emotion"),
         ({"output_format": "aiff"}, "output_format"),
-        ({"sample_rate": 16000}, "sample_rate"),
+        ({"sample_rate": 8000}, "sample_rate"),
         ({"stability": 1.5}, "stability"),
         ({"similarity_boost": -0.1}, "similarity_boost"),
         ({"language": "de"}, "language"),
@@ -128,7 +128,7 @@ def test_history_lists_replays_and_deletes_generations(api, other_api, eager_job
     assert other_api.get(f"/v1/speech/{first['id']}").status_code == HTTPStatus.NOT_FOUND
     stored = settings.MEDIA_ROOT / Speech.objects.get(pk=first["id"]).file.name
     assert stored.exists()
-    assert api.delete(f"/v1/speech/{first['id']}").status_code == HTTPStatus.NO_CONTENT
+    assert api.delete(f"/v1/speech/{first['id']}").json() == {"id": first["id"], "deleted": True}
     assert not stored.exists()
     assert [item["id"] for item in api.get("/v1/speech").json()["data"]] == [second["id"]]
 
@@ -176,3 +176,83 @@ def test_openai_compatible_route_finds_voices_by_name(api, eager_jobs):
         format="json",
     )
     assert response.status_code == HTTPStatus.OK and sniff_format(response.content) == "mp3"
+
+
+# --- As other APIs' clients call it ------------------------------------------------------------------
+
+
+def test_vendor_field_names_reach_the_speech_fields(api, eager_jobs):
+    response = api.post(
+        "/v1/speech",
+        {"voiceId": JOE, "text": "Camel case.", "outputFormat": "wav", "sampleRate": 16000, "lang": "en-US"},
+        format="json",
+    )
+    assert response.status_code == HTTPStatus.OK, response.content
+    body = response.json()
+    assert (body["format"], body["sample_rate"], body["language"]) == ("wav", 16000, "en")
+    assert body["audio_url"].startswith("http://testserver/v1/speech/")
+
+
+def test_a_combined_output_format_names_format_and_rate(api, eager_jobs):
+    body = speak(api, text="Combined.", output_format="mp3_22050_128").json()
+    assert (body["format"], body["sample_rate"]) == ("mp3", 22050)
+
+
+def test_an_unknown_speech_field_is_refused_and_named(api):
+    response = speak(api, voice_settings={"stability": 1})
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert response.json()["error"]["field"] == "voice_settings"
+
+
+def test_speech_uses_the_voices_own_stability_unless_told(api, eager_jobs):
+    from voices.models import Voice
+
+    Voice.objects.filter(pk=JOE).update(stability=0.9)
+    assert speak(api, text="Steady.", output_format="wav").json()["stability"] == 0.9
+    assert speak(api, text="Lively.", output_format="wav", stability=0.2).json()["stability"] == 0.2
+
+
+def test_history_filters_by_batch(api, eager_jobs):
+    batch = api.post(
+        "/v1/speech/batch",
+        {"voiceId": JOE, "items": [{"text": "One."}, {"text": "Two."}], "format": "wav"},
+        format="json",
+    ).json()
+    speak(api, text="Not in the batch.", output_format="wav")
+    files = api.get(f"/v1/speech?batchId={batch['batch_id']}").json()
+    assert files["total"] == 2 and {f["batch_id"] for f in files["data"]} == {batch["batch_id"]}
+
+
+@pytest.mark.parametrize(("fmt", "check"), [("opus", b"OpusHead"), ("aac", b"\xff"), ("pcm", None)])
+def test_openai_formats_are_what_openai_documents(api, eager_jobs, fmt, check):
+    response = api.post(
+        "/v1/audio/speech",
+        {"model": "tts-1", "input": "Formats.", "voice": {"id": JOE}, "response_format": fmt},
+        format="json",
+        HTTP_ACCEPT="application/octet-stream",
+    )
+    assert response.status_code == HTTPStatus.OK, response.content[:300]
+    if fmt == "pcm":  # raw 16-bit little-endian mono at 24 kHz
+        audio = decode(response.content, content_type="audio/pcm;rate=24000", target_rate=None)
+        assert 0.4 < audio.duration < 3 and np.sqrt(np.mean(audio.samples**2)) > 0.01
+        assert response["Content-Type"].startswith("audio/pcm")
+    elif fmt == "opus":
+        assert response.content[:4] == b"OggS" and check in response.content[:64]
+    else:
+        assert sniff_format(response.content) == "aac"
+
+
+def test_openai_names_its_formats_when_refusing_one(api):
+    response = api.post(
+        "/v1/audio/speech", {"input": "x", "voice": JOE, "response_format": "ogg"}, format="json"
+    )
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert "mp3, opus, aac, flac, wav, pcm" in response.json()["error"]["message"]
+
+
+def test_openai_voice_names_fall_back_to_the_built_in_voice(api, eager_jobs):
+    response = api.post(
+        "/v1/audio/speech", {"model": "tts-1", "input": "Hi.", "voice": "alloy"}, format="json"
+    )
+    assert response.status_code == HTTPStatus.OK and sniff_format(response.content) == "mp3"
+    assert Speech.objects.get().voice_id == JOE

@@ -56,7 +56,7 @@ def assert_accepted(response, *, samples: int = 1) -> Voice:
     assert response.status_code == HTTPStatus.ACCEPTED, response.content
     body = response.json()
     assert body["status"] == "PENDING" and body["job"]["status"] == "QUEUED"
-    assert response["Location"] == f"/v1/voices/{body['id']}"
+    assert response["Location"] == f"http://testserver/v1/voices/{body['id']}"
     voice = Voice.objects.get(pk=body["id"])
     assert voice.samples.count() == samples
     assert Job.objects.get(voice_id=voice.id).kind == "clone"

@@ -123,6 +123,6 @@ def test_admin_moderation_queue_lists_waiting_voices(admin_client, user, make_vo
 def test_the_audit_log_records_every_change(api, user, make_voice):
     voice = make_voice(user, "Mine")
     api.patch(f"/v1/voices/{voice.id}", {"visibility": "PUBLIC"}, format="json")
-    events = api.get(f"/v1/voices/{voice.id}/events").json()["events"]
+    events = api.get(f"/v1/voices/{voice.id}/events").json()["data"]
     assert [e["action"] for e in events] == ["moderation", "visibility", "created"]
     assert events[1]["from"] == "PRIVATE" and events[1]["to"] == "PUBLIC" and events[1]["actor"] == "alice"

@@ -42,11 +42,11 @@ def voice_clone_start(
     The samples were decoded and measured already (``voices.ingest.check_samples``), so what is
     stored here is known to be usable. Files written before a failure are removed again.
     """
-    from engines import get_engine
+    from studio.engines import engine_for_request
 
     engine_name = engine or settings.STUDIO_DEFAULT_ENGINE
+    queue = engine_for_request(engine_name).queue
     voice = voice_create(owner=owner, name=name, engine=engine_name, **fields)
-    queue = get_engine(engine_name).queue
     stored: list[VoiceSample] = []
     try:
         for checked in checked_samples:

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 import limits
+from engines.languages import language_check, language_code
 from errors import Conflict, Forbidden, InvalidInput
 from jobs.services import jobs_delete_for_voice
 from voices.files import storage_delete_tree, voice_prefix
@@ -28,6 +29,7 @@ EDITABLE_FIELDS = (
     "gender",
     "age",
     "avatar_url",
+    "stability",
 )
 # JSON nesting a metadata object may have: enough for any real use, and no page or admin recursion
 # limit is ever near it.
@@ -65,7 +67,25 @@ def voice_fields_clean(changes: dict[str, Any]) -> dict[str, Any]:
                 isinstance(v, str) and 0 < len(v) <= limits.LIST_ITEM_MAX_CHARS for v in values
             ):
                 raise InvalidInput(f"{list_field} must be a list of short strings.", field=list_field)
+    if "language" in cleaned:
+        cleaned["language"] = language_code(cleaned["language"]) or "en"
+    if "languages" in cleaned:
+        codes = [language_code(code, field="languages") for code in cleaned["languages"] or []]
+        cleaned["languages"] = list(dict.fromkeys(codes))  # "en-US, en-GB" is one language
+    if "stability" in cleaned:
+        cleaned["stability"] = limits.STABILITY.check(cleaned["stability"], field="stability")
     return cleaned
+
+
+def voice_languages_check(*, engine_name: str, language: str | None, languages: list[str] | None) -> None:
+    """Refuse languages the voice's engine cannot speak (codes already normalised)."""
+    from engines import get_engine
+
+    engine = get_engine(engine_name)
+    if language:
+        language_check(engine, language)
+    for code in languages or []:
+        language_check(engine, code, field="languages")
 
 
 def _metadata_clean(metadata: Any) -> dict:
@@ -103,6 +123,7 @@ def voice_create(*, owner: Any, name: str, type: str = Voice.Type.CLONED, **fiel
     if type == Voice.Type.CLONED and owner is None:
         raise InvalidInput("A cloned voice needs an owner.", field="owner")
     voice = Voice(owner=owner, type=type, **cleaned)
+    voice_languages_check(engine_name=voice.engine, language=voice.language, languages=voice.languages)
     voice.moderation = _moderation_for_visibility(voice.visibility, current=Voice.Moderation.PENDING_REVIEW)
     if type == Voice.Type.CLONED:
         voice.expires_at = timezone.now() + timedelta(days=settings.STUDIO_RETENTION_DAYS)
@@ -129,6 +150,9 @@ def voice_update(*, voice: Voice, actor: Any = None, **changes: Any) -> Voice:
     cleaned = voice_fields_clean(changes)
     # The row as it is now, locked: a moderation decided since the page was loaded must not be undone.
     voice = Voice.objects.select_for_update().get(pk=voice.pk)
+    voice_languages_check(
+        engine_name=voice.engine, language=cleaned.get("language"), languages=cleaned.get("languages")
+    )
     old_visibility = voice.visibility
     for field, value in cleaned.items():
         setattr(voice, field, value)

@@ -144,6 +144,7 @@ function removeSample(sample) {
 }
 
 function updateList() {
+  if (previewId) forgetPreview();
   $("samples-empty").hidden = samples.length > 0;
   $("samples-count").textContent = `${samples.length} of ${config.maxSamples}`;
   updateTotal();
@@ -349,6 +350,59 @@ function post(url, body, onProgress) {
   });
 }
 
+// --- Preview first: hear the voice before keeping it (POST /v1/voices/preview, then clone with preview_id)
+
+let previewId = null;
+
+function forgetPreview() {
+  previewId = null;
+  $("preview-audio").hidden = true;
+  $("preview-status").textContent = "";
+}
+
+function previewBody() {
+  const body = buildBody();
+  for (const key of ["name", "description", "visibility"]) body.delete(key); // given when the voice is kept
+  body.append("text", $("preview-text").value);
+  body.append("stability", $("preview-stability").value);
+  return body;
+}
+
+async function preview() {
+  clearErrors();
+  if (!samples.length) {
+    showError({ field: "file", message: "Add at least one sample: record one, or choose audio files." });
+    return;
+  }
+  const button = $("preview-button");
+  const status = $("preview-status");
+  button.disabled = true;
+  status.textContent = "Making the preview… (about as long as a clone)";
+  try {
+    const made = await post(config.previewUrl || "/v1/voices/preview", previewBody(), () => {});
+    if (made.status !== "AVAILABLE") throw { message: made.error || "The preview is still being made; try again.", field: null };
+    previewId = made.preview_id;
+    const audio = $("preview-audio");
+    audio.src = made.audio_url;
+    audio.hidden = false;
+    const score = made.similarity_score === null ? "" : ` Likeness ${Math.round(made.similarity_score * 100)} %.`;
+    status.textContent = `Listen, then press “Clone voice” to keep it.${score}`;
+  } catch (error) {
+    status.textContent = "";
+    showError(error);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+function keepPreviewBody() {
+  const data = new FormData(form);
+  const body = new FormData();
+  body.append("preview_id", previewId);
+  for (const key of ["name", "description", "visibility"]) body.append(key, data.get(key) || "");
+  return body;
+}
+
 async function submit(event) {
   event.preventDefault();
   clearErrors();
@@ -370,7 +424,7 @@ async function submit(event) {
   button.disabled = true;
   button.textContent = "Uploading…";
   try {
-    const voice = await post(config.cloneUrl, buildBody(), (fraction) => {
+    const voice = await post(config.cloneUrl, previewId ? keepPreviewBody() : buildBody(), (fraction) => {
       button.textContent = fraction < 1 ? `Uploading… ${Math.round(fraction * 100)}%` : "Checking the audio…";
     });
     status.textContent = "Cloning started.";
@@ -433,5 +487,12 @@ startRecorder();
 setupUploads();
 form.elements.tier.addEventListener("change", updateTotal);
 form.addEventListener("submit", submit);
+$("preview-button").addEventListener("click", preview);
+$("preview-stability").addEventListener("input", (event) => {
+  $("preview-stability-value").textContent = event.target.value;
+  forgetPreview();
+});
+$("preview-text").addEventListener("input", forgetPreview);
+form.addEventListener("change", forgetPreview); // other samples or settings: the preview no longer fits
 updateList();
 loadRetrySamples();
