@@ -15,7 +15,15 @@ from errors import NotFound
 from studio.storage import storage_is_local
 
 
-def file_response(field: FieldFile, *, download_name: str | None = None, as_attachment: bool = False):
+def file_response(
+    field: FieldFile,
+    *,
+    download_name: str | None = None,
+    as_attachment: bool = False,
+    content_type: str | None = None,
+):
+    """The file itself (local storage) or a redirect to a signed URL (S3). ``content_type`` where the
+    name's extension does not tell it (raw PCM, Opus, AAC: Python's mimetypes does not know them all)."""
     if not field or not field.name:
         raise NotFound("This file does not exist (yet).")
     name = download_name or PurePosixPath(field.name).name
@@ -24,7 +32,7 @@ def file_response(field: FieldFile, *, download_name: str | None = None, as_atta
         return HttpResponseRedirect(storage.url(field.name))  # a signed URL, valid STUDIO_S3_URL_EXPIRY s
     if not storage.exists(field.name):
         raise NotFound("This file is missing from storage.")
-    content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    content_type = content_type or mimetypes.guess_type(name)[0] or "application/octet-stream"
     return FileResponse(
         storage.open(field.name, "rb"), as_attachment=as_attachment, filename=name, content_type=content_type
     )

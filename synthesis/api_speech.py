@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 import limits
+from audio.codec import content_type_for
 from errors import InvalidInput, NotFound
 from jobs.events import job_payload
 from jobs.models import Job
@@ -237,7 +238,12 @@ class SpeechAudioView(APIView):
         speech = selectors.speech_get(request.user, speech_id)
         download = request.query_params.get("download") in ("1", "true")
         name = f"{speech.filename or speech.id}.{speech.format}"
-        return file_response(speech.file, download_name=name, as_attachment=download)
+        return file_response(
+            speech.file,
+            download_name=name,
+            as_attachment=download,
+            content_type=content_type_for(speech.format),
+        )
 
 
 class BatchCreateView(APIView):

@@ -46,6 +46,18 @@ def watch_progress(page, seconds: float) -> list[dict]:
     return seen
 
 
+def busy_worker(studio: servers.Studio, *, seconds: float) -> None:
+    """The embedded worker taken by the admin's demo job (a tone rendered slowly) for ``seconds``."""
+    key = servers.api_key_create(studio.env, "admin")
+    chunks = int(seconds)
+    job = servers.demo_job_create(studio, key, seconds=2.0, chunks=chunks, pace=seconds / chunks)
+    servers.wait_for(
+        lambda: servers.job_fetch(studio, key, job["id"])["status"] == "RUNNING",
+        timeout=60,
+        message="the demo job never started",
+    )
+
+
 def seconds_left(text: str) -> float | None:
     if match := re.search(r"about (\d+) min left", text):
         return 60 * float(match.group(1))
@@ -89,6 +101,9 @@ def test_a_first_time_creator_goes_from_sign_in_to_downloaded_speech(
     expect(clone).to_be_enabled()
     page.get_by_role("textbox", name="Name").fill("Casey’s voice")
     screenshot(page, f"70-journey-new-voice-{width}")
+    # A busy studio: another user's job holds the worker, so the clone is still queued or running when
+    # Casey comes Back (an idle worker clones in a few seconds, before the Back below).
+    busy_worker(studio, seconds=30)
     clone.click()
 
     # Live progress in words, with a time left that never goes up.

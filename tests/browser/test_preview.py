@@ -17,7 +17,7 @@ PREVIEW_TIMEOUT = 240_000  # ms, a clone's work on a busy 2-core machine
 def test_preview_first_then_keep_the_voice(page, upload_wav):
     sign_in(page)
     page.get_by_role("link", name="New voice").first.click()
-    page.get_by_label("Name").fill("Previewed voice")
+    page.get_by_role("textbox", name="Name", exact=True).fill("Previewed voice")
     for _ in range(2):  # one upload is just under the instant tier's 10 s of speech
         page.locator("#file-input").set_input_files(str(upload_wav))
     expect(page.locator(".sample")).to_have_count(2)

@@ -51,6 +51,17 @@ def test_speech_answers_json_with_a_downloadable_stored_file(api, eager_jobs):
     assert "attachment" in download["Content-Disposition"]
 
 
+@pytest.mark.parametrize(
+    ("fmt", "content_type"), [("pcm", "audio/pcm"), ("opus", "audio/ogg; codecs=opus"), ("aac", "audio/aac")]
+)
+def test_a_stored_file_is_served_with_its_audio_type(api, eager_jobs, fmt, content_type):
+    # Formats whose extension Python's mimetypes does not know still come back as audio, not octet-stream.
+    body = speak(api, output_format=fmt).json()
+    stored = api.get(body["audio_url"])
+    assert stored.status_code == HTTPStatus.OK
+    assert stored["Content-Type"] == content_type
+
+
 def test_speed_changes_the_duration(api, eager_jobs):
     normal = speak(api, output_format="wav", sample_rate=22050).json()["duration"]
     fast = speak(api, output_format="wav", sample_rate=22050, speed=1.5).json()["duration"]

@@ -23,7 +23,8 @@ export class StudioError extends Error {
 const PLAIN = [
   // "(GET /v1/voices/…/consent)": how a program would do it; the page has a button for that.
   [/\s*\((?:GET|POST|PUT|PATCH|DELETE) \/v1\/[^)]*\)/g, ""],
-  [/WAV, MP3, FLAC, OGG \(Vorbis or Opus\), WebM\/Opus, M4A\/AAC, or raw 16-bit PCM sent as audio\/L16;rate=NNNN/g, "WAV, MP3, FLAC, OGG, WebM or M4A"],
+  // audio/codec.py ACCEPTED_FORMATS; the raw-PCM part is for programs, a page cannot send that.
+  [/WAV, MP3, FLAC, OGG \(Vorbis or Opus\), WebM\/Opus, M4A\/AAC, or raw 16-bit PCM sent as [^.]*/g, "WAV, MP3, FLAC, OGG, WebM or M4A"],
   [/^texts\[(\d+)\]: /, (_, index) => `Line ${Number(index) + 1}: `],
   [/^'[^']*' is not an audio type\..*$/, "This is not an audio file. Use WAV, MP3, FLAC, OGG, WebM or M4A."],
   [/^Internal error while running the (\w+) job \(\w+\)\.?$/, (_, kind) => `Something went wrong in the studio while running the ${kind}. Try again; if it keeps happening, tell the administrator.`],
