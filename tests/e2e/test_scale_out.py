@@ -167,7 +167,8 @@ def test_clone_consent_speech_and_delete_keep_every_file_in_the_bucket_and_delet
     deleted = servers.http_request(studio, key, "DELETE", f"/v1/voices/{voice_id}")
     assert deleted.status == 200 and deleted.json()["deleted"] is True, deleted.body
     assert s3.keys(BUCKET, f"voices/{voice_id}/") == []
-    assert servers.http_request(studio, key, "DELETE", f"/v1/speech/{speech_body['id']}").status == 204
+    speech_deleted = servers.http_request(studio, key, "DELETE", f"/v1/speech/{speech_body['id']}")
+    assert speech_deleted.status == 200 and speech_deleted.json()["deleted"] is True
     assert [k for k in s3.keys(BUCKET, "speech/") if speech_body["id"] in k] == []
 
 
