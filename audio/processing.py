@@ -21,11 +21,13 @@ _MIN_NOISE_SECONDS = 0.5  # less background than this is too little to measure i
 _SPEECH_MARGIN_SECONDS = 0.1  # VAD edges blur into the speech; keep them out of the noise estimate
 _MAX_SNR_DB = 100.0
 _DENOISE_FFT = 1024  # digital silence between words has no noise to divide by
+_ANALYSIS_RATE = 16000  # the rate voices are analysed at (voices/ingest.py)
 
 # quality_label thresholds on snr_db, in dB. Studio recordings reach 35+, a quiet room with a decent
 # microphone 25–35, laptop microphones with a fan or street noise 15–25; below 15 the noise is
 # plainly audible and a cloned voice reproduces it.
 QUALITY_THRESHOLDS = (("excellent", 35.0), ("good", 25.0), ("fair", 15.0))
+CLEAN_SNR_DB = QUALITY_THRESHOLDS[0][1]  # remove_noise leaves recordings this clean as they are
 
 
 def loudness_lufs(samples: np.ndarray, rate: int) -> float:
@@ -80,19 +82,63 @@ def _limit_peaks(audio: np.ndarray, rate: int) -> np.ndarray:
     return (audio * gain).astype(np.float32)
 
 
-def denoise(samples: np.ndarray, rate: int) -> np.ndarray:
+def denoise(samples: np.ndarray, rate: int, noise: np.ndarray) -> np.ndarray:
     """Remove steady background noise (hiss, hum, fan) by stationary spectral gating.
 
-    Stationary mode estimates the noise spectrum from the whole clip, which suits the constant noise
-    of a home recording and leaves speech intact; it does not remove one-off sounds.
+    The noise spectrum comes from ``noise``, background recorded with the speech: estimated from the
+    speech itself the gate takes vowels for noise and removes the voice (docs/decisions.md, "Noise
+    removal measures the background"). It does not remove one-off sounds.
     """
     import noisereduce
 
     audio = np.asarray(samples, dtype=np.float32).reshape(-1)
     if audio.size <= 2 * _DENOISE_FFT or not np.any(audio):
         return audio.copy()  # too short to tell noise from speech; leave it as recorded
-    cleaned = noisereduce.reduce_noise(y=audio, sr=rate, stationary=True, n_fft=_DENOISE_FFT, n_jobs=1)
+    cleaned = noisereduce.reduce_noise(
+        y=audio, sr=rate, y_noise=noise, stationary=True, n_fft=_DENOISE_FFT, n_jobs=1
+    )
     return np.asarray(cleaned, dtype=np.float32)
+
+
+def remove_noise(recording: np.ndarray, rate: int, segments: list[Segment]) -> tuple[np.ndarray, str]:
+    """The speech of ``recording`` (``keep_speech``), its steady background removed where that helps,
+    and what was done.
+
+    The noise is measured on the background between and around ``segments``, so it is taken before
+    the pauses are cut. The speech comes back untouched ("skipped: ...") when there is under 0.5 s of
+    background to measure, when the recording is already clean (SNR in the "excellent" band: the gate
+    then removes nothing audible and only risks the voice), or when the SNR the analysis reports would
+    come out lower.
+    """
+    from audio.speech_activity import keep_speech
+
+    audio = np.asarray(recording, dtype=np.float32).reshape(-1)
+    speech = keep_speech(audio, rate, segments)
+    quiet = _background(audio, rate, segments)
+    if quiet.size < _MIN_NOISE_SECONDS * rate:
+        return speech, "skipped: no background to measure"
+    if snr_db(audio, rate, segments) >= CLEAN_SNR_DB:
+        return speech, "skipped: already clean"
+    cleaned = keep_speech(denoise(audio, rate, quiet), rate, segments)
+    if speech_snr_db(cleaned, rate) < speech_snr_db(speech, rate):
+        return speech, "skipped: it did not help"
+    return cleaned, "applied"
+
+
+def speech_snr_db(samples: np.ndarray, rate: int) -> float:
+    """The SNR a voice's analysis reports for a sample: ``snr_db`` at 16 kHz, speech found by VAD."""
+    from audio.codec import resample
+    from audio.speech_activity import speech_segments
+
+    audio = resample(np.asarray(samples, dtype=np.float32).reshape(-1), rate, _ANALYSIS_RATE)
+    return snr_db(audio, _ANALYSIS_RATE, speech_segments(audio, _ANALYSIS_RATE))
+
+
+def _background(audio: np.ndarray, rate: int, segments: list[Segment]) -> np.ndarray:
+    """The samples of the frames ``snr_db`` counts as background, joined."""
+    size = max(1, int(_FRAME_SECONDS * rate))
+    quiet = ~_frames_in(segments, rate, audio.size // size, margin=_SPEECH_MARGIN_SECONDS)
+    return audio[: quiet.size * size].reshape(-1, size)[quiet].reshape(-1)
 
 
 def snr_db(samples: np.ndarray, rate: int, segments: list[Segment]) -> float:

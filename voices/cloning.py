@@ -74,6 +74,8 @@ class SourceSample:
 @dataclass
 class PreparedSample:
     sample: SourceSample
+    recording: np.ndarray  # at REFERENCE_RATE, as decoded: its pauses are where noise is measured
+    segments: list[tuple[float, float]]  # the speech in ``recording``
     audio: np.ndarray  # at REFERENCE_RATE, trimmed to speech, cleaned
     speech_duration: float
 
@@ -158,8 +160,10 @@ def voice_prepare(
     engine = get_available_engine(engine_name)
     decoded = _decode_samples(sources, progress)
     prepared = _detect_speech(decoded, tier, progress)
-    _clean_up(prepared, training_options, progress)
+    noise_removal = _clean_up(prepared, training_options, progress)
     analysis, embeddings = _analyse(prepared, progress)
+    if noise_removal is not None:
+        analysis["noise_removal"] = noise_removal
 
     progress.step("prepare engine")
     references = [
@@ -210,7 +214,8 @@ def _detect_speech(
         seconds = speech_duration(segments)
         if seconds < 0.3:
             continue  # a silent extra sample adds nothing; the total is checked below
-        prepared.append(PreparedSample(sample, keep_speech(audio, REFERENCE_RATE, segments), seconds))
+        speech = keep_speech(audio, REFERENCE_RATE, segments)
+        prepared.append(PreparedSample(sample, audio, segments, speech, seconds))
         sample.on_speech_measured(seconds)
     total = sum(p.speech_duration for p in prepared)
     minimum = limits.TIER_SPEECH_SECONDS[tier].low
@@ -219,15 +224,23 @@ def _detect_speech(
     return prepared
 
 
-def _clean_up(prepared: list[PreparedSample], options: dict, progress: JobProgress) -> None:
-    from audio.processing import denoise, normalize_loudness
+def _clean_up(prepared: list[PreparedSample], options: dict, progress: JobProgress) -> str | None:
+    """Remove noise (either option asks for it) and normalise; says what noise removal did, if asked."""
+    from audio.processing import normalize_loudness, remove_noise
 
+    verdicts = []
     for index, item in enumerate(prepared):
         progress.step("clean up", index / len(prepared))
         if options.get("remove_noise") or options.get("enhance_quality"):
-            item.audio = denoise(item.audio, REFERENCE_RATE)
+            item.audio, verdict = remove_noise(item.recording, REFERENCE_RATE, item.segments)
+            verdicts.append(verdict)
         if options.get("normalize_volume", True):
             item.audio = normalize_loudness(item.audio, REFERENCE_RATE)
+    if not verdicts:
+        return None
+    if len(set(verdicts)) == 1:
+        return verdicts[0]
+    return f"applied to {verdicts.count('applied')} of {len(verdicts)} samples"
 
 
 def _analyse(prepared: list[PreparedSample], progress: JobProgress) -> tuple[dict, list[np.ndarray]]:
@@ -235,8 +248,7 @@ def _analyse(prepared: list[PreparedSample], progress: JobProgress) -> tuple[dic
     from audio.asr import detect_language, transcribe
     from audio.codec import resample
     from audio.embedding import speaker_consistency, speaker_embedding
-    from audio.processing import quality_label, snr_db
-    from audio.speech_activity import speech_segments
+    from audio.processing import quality_label, speech_snr_db
 
     progress.step("analyse")
     # One language ID (Whisper base, ~0.7 s) for the whole voice, also the language every sample
@@ -248,7 +260,7 @@ def _analyse(prepared: list[PreparedSample], progress: JobProgress) -> tuple[dic
     snrs, embeddings = [], []
     for index, item in enumerate(prepared):
         audio16 = resample(item.audio, REFERENCE_RATE, ANALYSIS_RATE)
-        snrs.append(snr_db(audio16, ANALYSIS_RATE, speech_segments(audio16, ANALYSIS_RATE)))
+        snrs.append(speech_snr_db(audio16, ANALYSIS_RATE))
         embeddings.append(speaker_embedding(audio16, ANALYSIS_RATE))
         if not item.sample.transcript:
             transcript = transcribe(audio16, ANALYSIS_RATE, language=item.sample.language or language)

@@ -11,9 +11,11 @@ from audio.processing import (
     loudness_lufs,
     normalize_loudness,
     quality_label,
+    remove_noise,
     snr_db,
+    speech_snr_db,
 )
-from audio.speech_activity import speech_segments
+from audio.speech_activity import keep_speech, speech_segments
 
 RATE = 16000
 
@@ -94,7 +96,7 @@ def test_denoising_raises_the_snr_of_a_noisy_recording(recording, signals):
     noisy = recording + signals.noise(len(recording) / RATE, 0.01, seed=3)
     segments = speech_segments(recording, RATE)
 
-    cleaned = denoise(noisy, RATE)
+    cleaned = denoise(noisy, RATE, noise=noisy[: RATE // 2])
 
     assert cleaned.dtype == np.float32 and len(cleaned) == len(noisy)
     assert snr_db(cleaned, RATE, segments) > snr_db(noisy, RATE, segments) + 10
@@ -103,4 +105,34 @@ def test_denoising_raises_the_snr_of_a_noisy_recording(recording, signals):
 def test_audio_too_short_to_denoise_is_returned_as_is(signals):
     blip = signals.noise(0.05, 0.1)
 
-    np.testing.assert_array_equal(denoise(blip, RATE), blip)
+    np.testing.assert_array_equal(denoise(blip, RATE, noise=blip), blip)
+
+
+def test_noise_removal_leaves_a_clean_recording_as_it_is(recording, signals):
+    clean = recording + signals.noise(len(recording) / RATE, 0.0005, seed=4)  # about 45 dB
+
+    segments = speech_segments(clean, RATE)
+
+    speech, verdict = remove_noise(clean, RATE, segments)
+
+    assert verdict == "skipped: already clean"
+    np.testing.assert_array_equal(speech, keep_speech(clean, RATE, segments))
+
+
+def test_noise_removal_raises_the_snr_the_analysis_reports_on_a_noisy_recording(recording, signals):
+    noisy = recording + signals.noise(len(recording) / RATE, 0.02, seed=5)  # about 11 dB
+    segments = speech_segments(noisy, RATE)
+
+    speech, verdict = remove_noise(noisy, RATE, segments)
+
+    assert verdict == "applied" and len(speech) == len(keep_speech(noisy, RATE, segments))
+    assert speech_snr_db(speech, RATE) > speech_snr_db(keep_speech(noisy, RATE, segments), RATE) + 10
+
+
+def test_noise_removal_without_background_to_measure_leaves_the_speech_alone(recording, signals):
+    speech_only = recording[RATE:-RATE] + signals.noise(len(recording) / RATE - 2, 0.02, seed=6)
+
+    speech, verdict = remove_noise(speech_only, RATE, [(0.0, len(speech_only) / RATE)])
+
+    assert verdict == "skipped: no background to measure"
+    np.testing.assert_array_equal(speech, speech_only)

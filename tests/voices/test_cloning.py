@@ -78,3 +78,39 @@ def test_wait_true_answers_when_the_voice_is_ready(api, speech_wav, eager_jobs):
     assert response.status_code == HTTPStatus.OK
     body = response.json()
     assert body["status"] == "AVAILABLE" and body["job"]["status"] == "SUCCEEDED"
+
+
+def recorded(wav: bytes, noise: float = 0.0) -> bytes:
+    """``wav`` as a microphone records it: a second of room before and after, and ``noise`` (RMS) over
+    everything."""
+    import numpy as np
+
+    from audio.codec import encode
+
+    speech = decode(wav, target_rate=None)
+    room = np.zeros(speech.sample_rate, dtype=np.float32)
+    audio = np.concatenate([room, speech.samples, room])
+    audio += noise * np.random.default_rng(7).standard_normal(audio.size).astype(np.float32)
+    return encode(audio, speech.sample_rate, fmt="wav")
+
+
+def test_noise_removal_leaves_a_clean_recording_and_its_quality_as_they_were(api, speech_wav, eager_jobs):
+    wav = recorded(speech_wav())
+
+    plain = Voice.objects.get(pk=clone(api, wav).json()["id"])
+    treated = Voice.objects.get(pk=clone(api, wav, remove_noise="true").json()["id"])
+
+    assert "noise_removal" not in plain.analysis
+    assert treated.analysis["noise_removal"] == "skipped: already clean"
+    assert treated.analysis["snr_db"] == plain.analysis["snr_db"]
+    assert treated.analysis["quality"] == plain.analysis["quality"]
+
+
+def test_enhancing_a_noisy_recording_raises_its_snr(api, speech_wav, eager_jobs):
+    wav = recorded(speech_wav(), noise=0.02)
+
+    plain = Voice.objects.get(pk=clone(api, wav).json()["id"])
+    treated = Voice.objects.get(pk=clone(api, wav, enhance_quality="true").json()["id"])
+
+    assert treated.analysis["noise_removal"] == "applied"
+    assert treated.analysis["snr_db"] > plain.analysis["snr_db"] + 5

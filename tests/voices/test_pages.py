@@ -107,7 +107,7 @@ def test_voice_page_shows_own_voice_with_samples_and_edit_form(alice_client, use
         similarity_score=0.83,
         analysis={"total_duration": 14.2, "speech_duration": 11.0, "quality": "good", "snr_db": 31.0,
                   "speaker_consistency": 0.97, "language_detected": "en", "language_probability": 0.99,
-                  "samples_used": 1},
+                  "samples_used": 1, "noise_removal": "skipped: already clean"},
     )  # fmt: skip
 
     page = alice_client.get(f"/voices/{voice.id}").content.decode()
@@ -115,6 +115,7 @@ def test_voice_page_shows_own_voice_with_samples_and_edit_form(alice_client, use
     assert 'data-status="AVAILABLE"' in page
     assert 'aria-valuenow="83"' in page  # the similarity gauge
     assert "97%" in page  # speaker consistency
+    assert "Skipped: already clean" in page  # what the noise removal the user asked for did
     assert f"/v1/voices/{voice.id}/samples/{sample.id}/audio" in page
     assert 'id="edit"' in page
     assert 'id="trust"' in page and 'id="consent-step"' in page
