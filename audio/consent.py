@@ -4,12 +4,16 @@ The studio shows the speaker a phrase with their name and a fresh 4-digit code (
 that my voice may be cloned by Voice Studio. Code 4 7 1 9."). ``verify_consent`` checks, in order:
 
 1. there is speech at all (Silero VAD) and the clip is not absurdly long (else nothing else runs);
-2. the words: Whisper's transcript against the phrase, as a word error rate over everything except
+2. it is not generated speech: the watermark every studio output carries (``audio.watermark``) must
+   not be detected. A clone of the speaker reading the phrase would pass every check below, so a
+   watermarked recording fails on that alone, with a reason of its own (the rest is still measured,
+   for the record: a high similarity says someone replayed this very voice);
+3. the words: Whisper's transcript against the phrase, as a word error rate over everything except
    the name (ASR spells names any which way, so the name is a free slot of up to len(name)+2 words);
-3. the code: its 4 digits must all be heard, in order (the code is what makes an old or someone
+4. the code: its 4 digits must all be heard, in order (the code is what makes an old or someone
    else's consent recording useless here);
-4. no negation the phrase does not contain ("I, Jane Doe, do not agree ..." is a WER of only 6 %);
-5. the voice: cosine between the clip's d-vector (speech only) and the mean of the samples' d-vectors.
+5. no negation the phrase does not contain ("I, Jane Doe, do not agree ..." is a WER of only 6 %);
+6. the voice: cosine between the clip's d-vector (speech only) and the mean of the samples' d-vectors.
 
 Pure logic: no database, no files; models are loaded (once) by ``audio``. The caller stores
 ``ConsentEvidence.as_dict()`` and moves the voice to verified or failed.
@@ -39,6 +43,10 @@ but real same-speaker recordings made on different microphones sit lower than 0.
 the threshold is not higher. The studio passes its settings ``STUDIO_CONSENT_MIN_SIMILARITY`` and
 ``STUDIO_CONSENT_MAX_WER`` (environment variables of the same names) to override them once real
 recordings have been measured.
+
+The watermark check uses the detector's own threshold (``watermark.DETECTION_THRESHOLD``, 0.5) on the
+16 kHz clip; what it scores on studio output and on ordinary speech is in docs/decisions.md,
+"Consent refuses generated speech".
 """
 
 from __future__ import annotations
@@ -51,6 +59,7 @@ from typing import Any
 
 import numpy as np
 
+from audio.watermark import DETECTION_THRESHOLD
 from errors import InvalidInput
 
 CODE_LENGTH = 4
@@ -93,6 +102,8 @@ class ConsentEvidence:
     digits_ok: bool = False
     negations: list[str] = field(default_factory=list)  # "not", "never"... heard but not in the phrase
     similarity: float | None = None  # cosine to the samples' mean d-vector; None when not measured
+    watermark_confidence: float | None = None  # the watermark detector's score, 0..1; None when not measured
+    watermark_threshold: float = DETECTION_THRESHOLD  # at or above it the clip is generated speech
     decision: str = FAILED  # VERIFIED | FAILED
     reason: str = ""  # what happened, in words the user can act on
     checked_at: datetime = field(default_factory=lambda: datetime.now(UTC))
@@ -100,6 +111,11 @@ class ConsentEvidence:
     @property
     def verified(self) -> bool:
         return self.decision == VERIFIED
+
+    @property
+    def generated(self) -> bool:
+        """Whether the clip carries the studio's watermark: generated speech, not a live reading."""
+        return self.watermark_confidence is not None and self.watermark_confidence >= self.watermark_threshold
 
     def decide(self, failures: list[str]) -> ConsentEvidence:
         self.decision = FAILED if failures else VERIFIED
@@ -110,6 +126,7 @@ class ConsentEvidence:
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
+        data["generated"] = self.generated
         data["checked_at"] = self.checked_at.isoformat()
         return data
 
@@ -151,7 +168,7 @@ def verify_consent(
     min_similarity: float = MIN_SIMILARITY,
 ) -> ConsentEvidence:
     """Check a consent recording; the evidence says what was heard, the verdict and why."""
-    from audio import asr, speech_activity
+    from audio import asr, speech_activity, watermark
 
     code = _checked_code(code)
     if not reference_embeddings:
@@ -167,6 +184,7 @@ def verify_consent(
     if unusable:
         return evidence.decide([unusable])
 
+    evidence.watermark_confidence = round(watermark.detect(samples, sample_rate).confidence, 4)
     evidence.transcript = asr.transcribe(samples, sample_rate, language=language).text
     evidence.wer = round(phrase_error_rate(phrase, evidence.transcript), 4)
     evidence.digits_ok = code_heard(code, evidence.transcript)
@@ -196,7 +214,16 @@ def _similarity(speech: np.ndarray, sample_rate: int, reference_embeddings: list
 
 
 def _failures(evidence: ConsentEvidence) -> list[str]:
-    """Every check that failed, as sentences the user can act on (all of them, so one retry fixes all)."""
+    """Every check that failed, as sentences the user can act on (all of them, so one retry fixes all).
+
+    Generated speech is the one failure said alone: no better reading of the phrase would fix it.
+    """
+    if evidence.generated:
+        return [
+            "This recording was made by a speech generator: it carries the watermark this studio puts on "
+            f"all the speech it generates (detector confidence {evidence.watermark_confidence:.2f}). "
+            "Consent must be the speaker reading the phrase live, into a microphone."
+        ]
     failures = []
     if evidence.wer > evidence.wer_threshold:
         failures.append(

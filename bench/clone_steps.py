@@ -6,7 +6,8 @@
 Drives the same functions, in the same order, as ``voices/cloning.py`` (decode -> detect speech ->
 clean up -> analyse -> prepare engine -> preview -> similarity), without Django or a database: the
 sample is a WAV file's bytes (as uploaded), the preview is rendered, watermarked and encoded as the
-studio does. Prints wall and process-CPU seconds per step, median over the voices, for two flows:
+studio does, the similarity is ``engines.similarity.voice_similarity``. Prints wall and process-CPU
+seconds per step, median over the voices, for two flows:
 
 - "before": language ID inside ``transcribe`` for each sample (no declared language), then again
   on the longest sample for the analysis (two Whisper base detections);
@@ -34,6 +35,7 @@ import numpy as np  # noqa: E402
 from bench.reference_voices import reference_voices  # noqa: E402
 from engines.base import Reference, SynthesisOptions  # noqa: E402
 from engines.offline import OfflineEngine  # noqa: E402
+from engines.similarity import voice_similarity  # noqa: E402
 
 REFERENCE_RATE = 22050  # voices/cloning.py
 ANALYSIS_RATE = 16000
@@ -102,10 +104,9 @@ def clone(engine: OfflineEngine, data: bytes, transcript: str, flow: str) -> dic
         samples = resample(spoken.samples, spoken.sample_rate, 44100)
         marked = watermark.embed(samples, 44100)
         encode(marked, 44100, fmt="mp3")
-        return marked
 
-    marked = steps.run("preview", preview)
-    steps.run("similarity", lambda: speaker_embedding(resample(marked, 44100, ANALYSIS_RATE), ANALYSIS_RATE))
+    steps.run("preview", preview)
+    steps.run("similarity", voice_similarity, engine, artifacts, [embedding], SynthesisOptions(language="en"))
     return steps.times
 
 

@@ -72,6 +72,8 @@ class SynthesisOptions:
         limits.DEFAULT_STABILITY
     )  # limits.STABILITY (engine-specific mapping, documented by each engine)
     similarity_boost: float = DEFAULT_SIMILARITY_BOOST  # 0 .. 1: likeness against clarity (engine-specific)
+    # Engine-specific settings. "seed": a reproducible render, the same audio for the same input
+    # (XTTS seeds torch; the offline engine turns Piper's sampling noise off).
     extra: dict = field(default_factory=dict)
 
 

@@ -42,7 +42,7 @@ CLONE_STEPS = [
     ("analyse", 4),
     ("prepare engine", 6),
     ("preview", 2),
-    ("similarity", 1),
+    ("similarity", 2),  # fixed sentences rendered and measured (engines.similarity)
 ]
 PREVIEW_TEXT = {
     "en": "Hello! This is a preview of my cloned voice. I can read anything you type, in any mood.",
@@ -179,14 +179,16 @@ def voice_prepare(
 def voice_speak_preview(
     prepared: PreparedVoice, text: str, options: SynthesisOptions, progress: JobProgress
 ) -> tuple[RenderedAudio, float]:
-    """The preview clip (watermarked, like every output) and its similarity to the samples."""
+    """The preview clip (watermarked, like every output) and the voice's similarity to the samples,
+    measured on fixed sentences rather than on the preview (``engines.similarity`` says why)."""
+    from engines.similarity import voice_similarity
     from studio.output import render_output
 
     progress.step("preview")
     speech = prepared.engine.synthesize(prepared.artifacts, text, options)
     preview = render_output(speech, fmt=PREVIEW_FORMAT, sample_rate=PREVIEW_RATE)
     progress.step("similarity")
-    return preview, _similarity(preview.samples, preview.sample_rate, prepared.embeddings)
+    return preview, voice_similarity(prepared.engine, prepared.artifacts, prepared.embeddings, options)
 
 
 def _decode_samples(
@@ -279,18 +281,6 @@ def _analyse(prepared: list[PreparedSample], progress: JobProgress) -> tuple[dic
         "samples_used": len(prepared),
     }
     return analysis, embeddings
-
-
-def _similarity(preview: np.ndarray, rate: int, sample_embeddings: list[np.ndarray]) -> float:
-    """Similarity of the preview to the samples: cosine of speaker embeddings mapped to 0..1
-    (``audio.embedding.similarity_score`` documents the mapping)."""
-    from audio.codec import resample
-    from audio.embedding import cosine, similarity_score, speaker_embedding
-
-    preview_embedding = speaker_embedding(resample(preview, rate, ANALYSIS_RATE), ANALYSIS_RATE)
-    reference = np.mean(sample_embeddings, axis=0)
-    reference /= np.linalg.norm(reference) or 1.0
-    return round(float(similarity_score(cosine(preview_embedding, reference))), 3)
 
 
 # --- Previews: the same steps for a voice not created yet -------------------------------------------

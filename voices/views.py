@@ -29,7 +29,7 @@ from voices import selectors
 from voices.forms import LANGUAGE_NAMES, TIER_LABELS, VoiceEditForm, VoiceFilterForm, VoiceNewForm
 from voices.models import Voice, VoiceConsent, VoiceSample
 from voices.services.clone import CLONE_JOB
-from voices.services.consent import CONSENT_JOB, consent_revoke
+from voices.services.consent import CONSENT_JOB, SYNTHETIC_CONSENT_ACTION, consent_revoke
 from voices.services.moderation import voice_renew as voice_renew_service
 from voices.services.voice import voice_delete as voice_delete_service
 from voices.services.voice import voice_update
@@ -241,7 +241,12 @@ def _detail_context(request: HttpRequest, voice: Voice, form: VoiceEditForm | No
 
 # --- Consent and trust -------------------------------------------------------------------------------
 
-EVENT_ACTIONS = {"verification": "Consent", "renewed": "Retention", "status": "Status"}
+EVENT_ACTIONS = {
+    "verification": "Consent",
+    SYNTHETIC_CONSENT_ACTION: "Generated consent",
+    "renewed": "Retention",
+    "status": "Status",
+}
 VERIFICATION_BADGES = {"verified": "available", "pending": "pending", "failed": "failed", "revoked": "failed"}
 
 
@@ -287,6 +292,8 @@ def _evidence(consent: VoiceConsent) -> dict:
         "similarity_ok": None not in (similarity, min_similarity) and similarity >= min_similarity,
         "digits_ok": evidence.get("digits_ok"),
         "negations": evidence.get("negations") or [],
+        "watermark_confidence": evidence.get("watermark_confidence"),  # absent from checks before issue 18
+        "generated": bool(evidence.get("generated")),
         # Clips with no usable speech are refused before anything is measured: only the reason then.
         "measured": bool(evidence.get("transcript")) or similarity is not None,
     }

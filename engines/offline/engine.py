@@ -169,6 +169,7 @@ class OfflineEngine:
             pitch=options.pitch,
             stability=options.stability,
             similarity_boost=options.similarity_boost,
+            reproducible=options.extra.get("seed") is not None,
         )
         return profile, plan, language
 

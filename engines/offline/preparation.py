@@ -31,6 +31,11 @@ from .parallel import (
 from .profile import ProsodyStats, SpectralMap, VoiceProfile
 
 MIN_VOICED_SECONDS = 1.0
+# The base voice reads without Piper's sampling noise while a voice is prepared, so the same samples
+# always make the same voice (re-cloning moved its similarity score by up to 0.057 before). Piper's
+# ONNX graph draws unseeded noise, so no seed can fix it instead (docs/engines.md, "The similarity
+# score").
+_BASE_READING = Prosody(noise_scale=0.0, noise_w=0.0)
 _CALIBRATION_TEXT = (
     "The morning train was late again, so I walked along the river to the old market. "
     "People were buying bread, cheese and bright summer flowers, and a boy played the violin by the gate. "
@@ -87,7 +92,7 @@ def calibration_clip(base=bases.JOE) -> Clip:
     (the non-parallel fallback and the built-in voice's pitch)."""
     with _calibration_lock:
         if base.id not in _calibrations:
-            audio = base.speak(_CALIBRATION_TEXT, Prosody(), "en")
+            audio = base.speak(_CALIBRATION_TEXT, _BASE_READING, "en")
             _calibrations[base.id] = analysed_clip(audio, _CALIBRATION_TEXT)
         return _calibrations[base.id]
 
@@ -189,7 +194,7 @@ def _clips_and_pairs(
     """Analyse the references while the base voice reads their transcripts on its worker threads
     (ONNX releases the GIL, WORLD does not), so the two overlap on 2 cores."""
     spoken = {
-        index: base_voice.sentences_async(reference.transcript, Prosody(), reference.language)
+        index: base_voice.sentences_async(reference.transcript, _BASE_READING, reference.language)
         for index, reference in enumerate(references)
         if reference.transcript.strip() and base_voice.speakable(reference.transcript, reference.language)
     }

@@ -100,7 +100,10 @@ def plan_for(
     pitch: float,
     stability: float,
     similarity_boost: float = DEFAULT_SIMILARITY_BOOST,
+    reproducible: bool = False,
 ) -> RenderPlan:
+    """The settings for one render. ``reproducible`` turns Piper's sampling noise off, so the same
+    text gives the same audio: its ONNX graph draws unseeded noise, so no seed can fix it instead."""
     if emotion not in EMOTION_STYLES:
         raise InvalidInput(f"emotion must be one of {', '.join(EMOTION_STYLES)}.", field="emotion")
     speed = limits.SPEED.check(speed, field="speed")
@@ -115,7 +118,9 @@ def plan_for(
     time_scale = 1.0 / (speed * tempo)
     return RenderPlan(
         piper=Prosody(
-            length_scale=stats.length_scale, noise_scale=0.9 - 0.6 * stability, noise_w=1.1 - 0.8 * stability
+            length_scale=stats.length_scale,
+            noise_scale=0.0 if reproducible else 0.9 - 0.6 * stability,
+            noise_w=0.0 if reproducible else 1.1 - 0.8 * stability,
         ),
         time_scale=time_scale,
         pitch=PitchTarget(

@@ -70,6 +70,7 @@ def test_the_speaker_reading_the_phrase_is_verified(jane_samples):
     assert evidence.wer <= evidence.wer_threshold
     assert evidence.similarity >= evidence.similarity_threshold
     assert "agree that my voice may be cloned" in evidence.transcript.lower()
+    assert not evidence.generated and evidence.watermark_confidence < 0.1  # a live reading
 
 
 def test_the_same_speaker_saying_something_else_fails(jane_samples):
@@ -107,6 +108,21 @@ def test_silence_fails_without_transcribing(jane_samples):
 # --- further ways to get it wrong --------------------------------------------------------------
 
 
+def test_a_reading_with_the_studios_watermark_is_refused_as_generated_speech(jane_samples):
+    """The right words in the right voice, but generated (here: the speaker's reading, watermarked
+    as the studio marks its output): only the generator reason is given, as no re-reading fixes it."""
+    from audio import watermark
+
+    samples, rate = _flite("slt", PHRASE)
+    evidence = _verify((watermark.embed(samples, rate), rate), jane_samples)
+    assert evidence.decision == "failed" and evidence.generated
+    assert evidence.watermark_confidence >= evidence.watermark_threshold == watermark.DETECTION_THRESHOLD
+    assert evidence.reason.startswith("This recording was made by a speech generator")
+    assert evidence.reason.endswith("Consent must be the speaker reading the phrase live, into a microphone.")
+    # Everything else was measured all the same, for the record, and passed.
+    assert evidence.digits_ok and evidence.similarity >= evidence.similarity_threshold
+
+
 def test_an_old_recording_with_another_code_fails(jane_samples):
     evidence = _verify(_flite("slt", consent.consent_phrase("Jane Doe", "8206")), jane_samples)
     assert evidence.decision == "failed"
@@ -134,7 +150,10 @@ def test_the_evidence_is_stored_as_json(jane_samples):
     stored = json.loads(json.dumps(evidence.as_dict()))
     assert stored["decision"] == "failed"
     assert stored["checked_at"].endswith("+00:00")
-    assert set(stored) >= {"transcript", "wer", "digits_ok", "similarity", "similarity_threshold", "reason"}
+    assert set(stored) >= {
+        "transcript", "wer", "digits_ok", "similarity", "similarity_threshold", "reason",
+        "watermark_confidence", "watermark_threshold", "generated",
+    }  # fmt: skip
 
 
 def test_the_thresholds_are_the_callers(jane_samples):

@@ -78,6 +78,8 @@ def test_the_speaker_saying_the_phrase_verifies_the_voice_and_revoking_stops_it(
         check["evidence"]["transcript"]
         and check["evidence"]["similarity"] >= check["evidence"]["similarity_threshold"]
     )
+    # A live reading carries no watermark: the generated-speech check passes it.
+    assert check["evidence"]["generated"] is False and check["evidence"]["watermark_confidence"] < 0.1
 
     assert api.delete(f"/v1/voices/{cloned_voice.id}/consent").json()["verification"] == "revoked"
     response = api.post("/v1/speech", {"voice_id": cloned_voice.id, "text": "Hello."}, format="json")
@@ -130,3 +132,27 @@ def test_a_commercial_voice_is_refused_on_an_engine_that_forbids_it(api, cloned_
 
 def test_others_cannot_see_or_record_consent(other_api, cloned_voice):
     assert other_api.get(f"/v1/voices/{cloned_voice.id}/consent").status_code == HTTPStatus.NOT_FOUND
+
+
+def test_speech_generated_by_the_studio_is_refused_as_consent_and_audited(api, cloned_voice, eager_jobs):
+    phrase = api.get(f"/v1/voices/{cloned_voice.id}/consent").json()["phrase"]
+    generated = api.post(
+        "/v1/speech",
+        {"voice_id": "voice_builtin_joe", "text": spoken(phrase), "output_format": "wav"},
+        format="json",
+        HTTP_ACCEPT="audio/wav",
+    )
+    assert generated.status_code == HTTPStatus.OK
+    record(api, cloned_voice, generated.content)
+    body = api.get(f"/v1/voices/{cloned_voice.id}/consent").json()
+    assert body["verification"] == "failed"
+    check = body["last_check"]
+    assert check["reason"].startswith("This recording was made by a speech generator")
+    assert "reading the phrase live" in check["reason"]
+    evidence = check["evidence"]
+    assert evidence["generated"] is True
+    assert evidence["watermark_confidence"] >= evidence["watermark_threshold"] == 0.5
+    events = api.get(f"/v1/voices/{cloned_voice.id}/events").json()["data"]
+    flagged = [e for e in events if e["action"] == "synthetic_consent"]
+    assert len(flagged) == 1 and "watermark confidence" in flagged[0]["reason"]
+    assert any(e["action"] == "verification" and e["to"] == "failed" for e in events)

@@ -147,6 +147,32 @@ def test_a_failed_check_shows_its_reason_and_evidence(alice_client, available_vo
     assert "Consent check failed" in page
 
 
+def test_generated_speech_refused_as_consent_shows_the_watermark_and_its_audit_entry(
+    alice_client, available_voice
+):
+    consent = consent_request(voice=available_voice)
+    VoiceConsent.objects.filter(pk=consent.pk).update(status="checking")
+    evidence = {
+        **FAILED_EVIDENCE,
+        "similarity": 0.97,
+        "watermark_confidence": 1.0,
+        "watermark_threshold": 0.5,
+    }
+    consent_record_result(
+        consent_id=consent.id,
+        evidence={**evidence, "generated": True},
+        verified=False,
+        reason="This recording was made by a speech generator.",
+    )
+
+    page = alice_client.get(f"/voices/{available_voice.id}").content.decode()
+
+    evidence_panel = page[page.index('id="evidence-title"') :]
+    assert "Generated speech</dt><dd>Yes" in evidence_panel and "watermark 1.00" in evidence_panel
+    log = page[page.index('class="table table--compact table--stack audit-log"') :]
+    assert "Generated consent" in log and "watermark confidence 1.00 (threshold 0.50)" in log
+
+
 def test_a_verified_voice_shows_when_with_which_licence_and_can_revoke(alice_client, available_voice):
     consent = checked_consent(available_voice, verified=True, license="commercial")
 

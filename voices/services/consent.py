@@ -25,6 +25,7 @@ from voices.services.audit import voice_event_record
 
 CONSENT_JOB = "consent"
 CHECK_RATE = 16000  # the consent clip is checked at the speech models' rate
+SYNTHETIC_CONSENT_ACTION = "synthetic_consent"  # the audit action of a consent refused as generated speech
 
 
 def _default_speaker_name(voice: Voice) -> str:
@@ -108,6 +109,18 @@ def consent_record_result(
     consent.save(update_fields=["status", "evidence", "reason", "checked_at"])
     if verified:
         Voice.objects.filter(pk=consent.voice_id).update(license=consent.license, updated_at=timezone.now())
+    if evidence.get("generated"):
+        # Its own audit entry (besides the verification change): passing generated speech off as a
+        # speaker's consent is an abuse signal a moderator should be able to find.
+        voice_event_record(
+            voice=consent.voice,
+            action=SYNTHETIC_CONSENT_ACTION,
+            to_state=VoiceConsent.Status.FAILED,
+            reason=(
+                f"Consent recording {consent.id} is generated speech: watermark confidence "
+                f"{evidence['watermark_confidence']:.2f} (threshold {evidence['watermark_threshold']:.2f})."
+            ),
+        )
     _set_verification(
         consent.voice_id,
         Voice.Verification.VERIFIED if verified else Voice.Verification.FAILED,
