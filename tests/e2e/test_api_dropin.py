@@ -191,9 +191,9 @@ def test_the_python_client_clones_lists_updates_speaks_streams_and_deletes(studi
         client.tts.generate(voice_id=voice.id, text="Not yet.")
     assert refused.value.code == "consent_required" and refused.value.field == "voice_id"
     consent_recorded(studio, voice.id)
-    saved = client.tts.generate(voice_id=voice.id, text="Hello from the client.", output_format="wav").save(
-        tmp_path / "hello.wav"
-    )
+    saved = client.tts.generate(
+        voice_id=voice.id, text="Hello from the client, in a whole sentence.", output_format="wav"
+    ).save(tmp_path / "hello.wav")
     assert decode(saved.read_bytes(), target_rate=None).duration > 1
     streamed = b"".join(client.tts.stream(voice_id=voice.id, text=SENTENCES, output_format="mp3"))
     assert decode(streamed, target_rate=None).duration > 3
