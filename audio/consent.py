@@ -185,13 +185,24 @@ def verify_consent(
         return evidence.decide([unusable])
 
     evidence.watermark_confidence = round(watermark.detect(samples, sample_rate).confidence, 4)
-    evidence.transcript = asr.transcribe(samples, sample_rate, language=language).text
+    evidence.transcript = asr.transcribe(
+        samples, sample_rate, language=language, accurate=True, prompt=asr_prompt(phrase)
+    ).text
     evidence.wer = round(phrase_error_rate(phrase, evidence.transcript), 4)
     evidence.digits_ok = code_heard(code, evidence.transcript)
     evidence.negations = negations_heard(phrase, evidence.transcript)
     speech = speech_activity.keep_speech(samples, sample_rate, segments)
     evidence.similarity = round(_similarity(speech, sample_rate, reference_embeddings), 4)
     return evidence.decide(_failures(evidence))
+
+
+def asr_prompt(phrase: str) -> str:
+    """The phrase up to its code, to prime Whisper's decoding: the words and their spelling, never the code.
+
+    A prompt holding the expected digits would pull a stale code towards them; without them, the
+    prompt is the same whatever the code, so it cannot make a wrong code look right.
+    """
+    return re.sub(r"\s*Code[\d\s]*\.?\s*$", "", " ".join(phrase.split()))
 
 
 def _unusable_reason(clip_seconds: float, speech_seconds: float) -> str:
