@@ -69,7 +69,7 @@ MIN_SPEECH_SECONDS = 1.0  # the phrase takes ~5 s to read; a cough or a click is
 MAX_CLIP_SECONDS = 60.0  # the phrase, not a podcast: keeps Whisper's work bounded
 
 _PHRASE = "I, {name}, agree that my voice may be cloned by {studio}. Code {digits}."
-_PHRASE_PATTERN = re.compile(r"^I, (?P<name>.+?), agree that my voice may be cloned by .+\. Code [\d ]+\.$")
+_PHRASE_PATTERN = re.compile(r"^I, (?P<name>.+?), agree that my voice may be cloned by (?P<studio>.+)\. Code [\d ]+\.$")
 _EXTRA_NAME_WORDS = 2  # "Jane Doe" may come back as "Jane. Do you" or "Jayne Dough"
 # Words that turn the statement around ("I, Jane Doe, do not agree ...") cost WER only one insertion,
 # so they fail the check on their own. Not "can't": Whisper hears espeak's "Jane Doe" as "can't go".
@@ -197,12 +197,16 @@ def verify_consent(
 
 
 def asr_prompt(phrase: str) -> str:
-    """The phrase up to its code, to prime Whisper's decoding: the words and their spelling, never the code.
+    """The phrase's name and studio, as a glossary to prime Whisper's spelling; never the code.
 
-    A prompt holding the expected digits would pull a stale code towards them; without them, the
-    prompt is the same whatever the code, so it cannot make a wrong code look right.
+    Not the phrase itself: primed with the very sentence it is about to hear, Whisper takes it as
+    already said and writes only "Code 4701." (docs/decisions.md, "Consent hears its code"). And a
+    prompt holding the expected digits would pull a stale code towards them.
     """
-    return re.sub(r"\s*Code[\d\s]*\.?\s*$", "", " ".join(phrase.split()))
+    match = _PHRASE_PATTERN.match(" ".join(phrase.split()))
+    if match is None:
+        return ""
+    return f"{match['name']}, {match['studio']}."
 
 
 def _unusable_reason(clip_seconds: float, speech_seconds: float) -> str:
