@@ -8,7 +8,8 @@ that my voice may be cloned by Voice Studio. Code 4 7 1 9."). ``verify_consent``
    not be detected. A clone of the speaker reading the phrase would pass every check below, so a
    watermarked recording fails on that alone, with a reason of its own (the rest is still measured,
    for the record: a high similarity says someone replayed this very voice);
-3. the words: Whisper's transcript against the phrase, as a word error rate over everything except
+3. the words: Whisper's transcript (the multilingual base, primed with the name and studio but never
+   the code: ``asr_prompt``; docs/decisions.md, "Consent hears its code") against the phrase, as a word error rate over everything except
    the name (ASR spells names any which way, so the name is a free slot of up to len(name)+2 words);
 4. the code: its 4 digits must all be heard, in order (the code is what makes an old or someone
    else's consent recording useless here);
@@ -18,7 +19,10 @@ that my voice may be cloned by Voice Studio. Code 4 7 1 9."). ``verify_consent``
 Pure logic: no database, no files; models are loaded (once) by ``audio``. The caller stores
 ``ConsentEvidence.as_dict()`` and moves the voice to verified or failed.
 
-Calibration (``python bench/consent_calibration.py``, ~5 min): 12 offline speakers (flite kal, awb,
+Rates end to end (``python bench/consent_calibration.py rates``, ~17 min): false rejects by cause and
+false accepts by impostor kind, over 12 speakers x 10 random codes, clean and at 20 dB SNR; the
+numbers are in docs/decisions.md. The calibration below (``python bench/consent_calibration.py``, ~5 min)
+predates the switch from tiny.en to the base model: 12 offline speakers (flite kal, awb,
 rms, slt; espeak-ng en-us, en-us+f2, en-gb-x-rp+m7, en-us+klatt4; flite voices pitch/formant-shifted
 by sox -5, -4, +4, +5 semitones), 3 sample sentences each, Whisper tiny.en, the open-voicefilter
 d-vector. Measured:
@@ -69,7 +73,9 @@ MIN_SPEECH_SECONDS = 1.0  # the phrase takes ~5 s to read; a cough or a click is
 MAX_CLIP_SECONDS = 60.0  # the phrase, not a podcast: keeps Whisper's work bounded
 
 _PHRASE = "I, {name}, agree that my voice may be cloned by {studio}. Code {digits}."
-_PHRASE_PATTERN = re.compile(r"^I, (?P<name>.+?), agree that my voice may be cloned by .+\. Code [\d ]+\.$")
+_PHRASE_PATTERN = re.compile(
+    r"^I, (?P<name>.+?), agree that my voice may be cloned by (?P<studio>.+)\. Code [\d ]+\.$"
+)
 _EXTRA_NAME_WORDS = 2  # "Jane Doe" may come back as "Jane. Do you" or "Jayne Dough"
 # Words that turn the statement around ("I, Jane Doe, do not agree ...") cost WER only one insertion,
 # so they fail the check on their own. Not "can't": Whisper hears espeak's "Jane Doe" as "can't go".
@@ -185,13 +191,28 @@ def verify_consent(
         return evidence.decide([unusable])
 
     evidence.watermark_confidence = round(watermark.detect(samples, sample_rate).confidence, 4)
-    evidence.transcript = asr.transcribe(samples, sample_rate, language=language).text
+    evidence.transcript = asr.transcribe(
+        samples, sample_rate, language=language, accurate=True, prompt=asr_prompt(phrase)
+    ).text
     evidence.wer = round(phrase_error_rate(phrase, evidence.transcript), 4)
     evidence.digits_ok = code_heard(code, evidence.transcript)
     evidence.negations = negations_heard(phrase, evidence.transcript)
     speech = speech_activity.keep_speech(samples, sample_rate, segments)
     evidence.similarity = round(_similarity(speech, sample_rate, reference_embeddings), 4)
     return evidence.decide(_failures(evidence))
+
+
+def asr_prompt(phrase: str) -> str:
+    """The phrase's name and studio, as a glossary to prime Whisper's spelling; never the code.
+
+    Not the phrase itself: primed with the very sentence it is about to hear, Whisper takes it as
+    already said and writes only "Code 4701." (docs/decisions.md, "Consent hears its code"). And a
+    prompt holding the expected digits would pull a stale code towards them.
+    """
+    match = _PHRASE_PATTERN.match(" ".join(phrase.split()))
+    if match is None:
+        return ""
+    return f"{match['name']}, {match['studio']}."
 
 
 def _unusable_reason(clip_seconds: float, speech_seconds: float) -> str:

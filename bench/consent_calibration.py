@@ -3,6 +3,10 @@
     python bench/consent_calibration.py              # consent: WER and cosine distributions
     python bench/consent_calibration.py watermark    # watermark: timings, confidences, SNR
     python bench/consent_calibration.py generated    # the consent check's watermark test, ~1 min
+    python bench/consent_calibration.py rates [CONFIG] [CODES] [IMPOSTOR_CODES]
+        # false-reject / false-accept rates of verify_consent over 12 speakers x CODES random codes,
+        # clean and with white noise at 20 dB SNR; CONFIG is "shipped" (default), "tiny" (tiny.en,
+        # no prompt: before issue 18) or "base" (multilingual base, no prompt)
 
 Speakers are offline synthetic voices (flite, espeak-ng) and sox-transformed copies of them, because
 no recordings of real people ship with the project. Each speaker reads three sample sentences (the
@@ -12,6 +16,7 @@ sentence. Needs the Debian packages flite, espeak-ng and sox.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
@@ -305,6 +310,155 @@ def _timed(call):  # noqa: ANN001, ANN202
     return time.perf_counter() - started, result
 
 
+# --- rates -----------------------------------------------------------------------------------------
+
+NOISE_SNR_DB = 20.0
+# How the bench makes verify_consent transcribe: (accurate, keep verify_consent's prompt).
+ASR_CONFIGS = {"tiny": (False, False), "base": (True, False), "shipped": (True, True)}
+GENUINE_CAUSES = ("watermark", "no speech", "WER", "negation", "code", "similarity")
+IMPOSTORS = ("other speaker", "stale code", "other text", "refusal")
+
+
+def _with_noise(samples: np.ndarray, rng: np.random.Generator, snr_db: float = NOISE_SNR_DB) -> np.ndarray:
+    power = float(np.mean(samples.astype(np.float64) ** 2))
+    noise = rng.standard_normal(samples.size) * np.sqrt(power / 10 ** (snr_db / 10))
+    return (samples + noise).astype(np.float32)
+
+
+def _use_asr_config(config: str) -> None:
+    """Make verify_consent's transcription the configuration's, whatever verify_consent asks for."""
+    from audio import asr
+
+    accurate, keep_prompt = ASR_CONFIGS[config]
+    original = asr.transcribe
+
+    def transcribe(samples, rate, language=None, *, prompt=None, **_asked):  # noqa: ANN001, ANN202
+        return original(samples, rate, language, accurate=accurate, prompt=prompt if keep_prompt else None)
+
+    asr.transcribe = transcribe
+
+
+def _causes(evidence) -> list[str]:  # noqa: ANN001
+    if evidence.generated:
+        return ["watermark"]
+    if evidence.similarity is None:
+        return ["no speech"]
+    causes = []
+    if evidence.wer > evidence.wer_threshold:
+        causes.append("WER")
+    if evidence.negations:
+        causes.append("negation")
+    if not evidence.digits_ok:
+        causes.append("code")
+    if evidence.similarity < evidence.similarity_threshold:
+        causes.append("similarity")
+    return causes
+
+
+def _recheck(consent, evidence, phrase: str, code: str):  # noqa: ANN001, ANN202
+    """The verdict on the same transcript and voice had the studio expected ``phrase``/``code``.
+
+    Valid because verify_consent's prompt holds no code: the transcript does not depend on it.
+    """
+    from copy import copy
+
+    again = copy(evidence)
+    again.wer = round(consent.phrase_error_rate(phrase, evidence.transcript), 4)
+    again.digits_ok = consent.code_heard(code, evidence.transcript)
+    again.negations = consent.negations_heard(phrase, evidence.transcript)
+    return again.decide(consent._failures(again))
+
+
+def measure_rates(config: str = "shipped", n_codes: int = 10, n_impostor_codes: int = 2) -> None:
+    import random
+
+    from audio import consent
+
+    _use_asr_config(config)
+    rng = random.Random(18)
+    noise_rng = np.random.default_rng(18)
+    names = [speaker.name for speaker in SPEAKERS]
+    references = {s.name: [embedding_of(*synthesize(s, text)) for text in SAMPLE_SENTENCES] for s in SPEAKERS}
+    conditions = ("clean", f"noise {NOISE_SNR_DB:.0f} dB")
+    genuine = {c: {"n": 0, "refused": 0, **dict.fromkeys(GENUINE_CAUSES, 0)} for c in conditions}
+    accepted = {c: {kind: [0, 0] for kind in (*IMPOSTORS, "stale code (cross)")} for c in conditions}
+    started, calls, records = time.perf_counter(), 0, []
+    for index, speaker in enumerate(SPEAKERS):
+        codes = ["".join(rng.choice("0123456789") for _ in range(4)) for _ in range(n_codes)]
+        transcripts: dict[str, list] = {c: [] for c in conditions}
+        for number, code in enumerate(codes):
+            phrase = consent.consent_phrase(SPEAKER_NAME, code)
+            clips = {"genuine": (speaker, phrase)}
+            if number < n_impostor_codes:
+                stale = "".join(rng.choice("0123456789") for _ in range(4))
+                other = SPEAKERS[(index + 1 + number) % len(SPEAKERS)]
+                clips |= {
+                    "other speaker": (other, phrase),
+                    "stale code": (speaker, consent.consent_phrase(SPEAKER_NAME, stale)),
+                    "other text": (speaker, OTHER_SENTENCE),
+                    "refusal": (speaker, phrase.replace("agree", "do not agree")),
+                }
+            for kind, (reader, text) in clips.items():
+                samples, rate = synthesize(reader, text)
+                for condition in conditions:
+                    clip = samples if condition == "clean" else _with_noise(samples, noise_rng)
+                    evidence = consent.verify_consent(
+                        clip, rate, phrase=phrase, code=code, reference_embeddings=references[speaker.name]
+                    )
+                    calls += 1
+                    records.append(
+                        {"speaker": speaker.name, "kind": kind, "condition": condition, "code": code}
+                        | evidence.as_dict()
+                    )
+                    if kind == "genuine":
+                        row = genuine[condition]
+                        row["n"] += 1
+                        row["refused"] += not evidence.verified
+                        for cause in _causes(evidence) if not evidence.verified else ():
+                            row[cause] += 1
+                        if not evidence.verified:
+                            print(
+                                f"  refused {speaker.name} {condition} code {code} ({', '.join(_causes(evidence))}; "
+                                f"sim {evidence.similarity}, wm {evidence.watermark_confidence}): {evidence.transcript!r}"
+                            )
+                        transcripts[condition].append((code, evidence))
+                    else:
+                        accepted[condition][kind][0] += evidence.verified
+                        accepted[condition][kind][1] += 1
+                        if evidence.verified:
+                            print(f"  ACCEPTED {kind} {speaker.name} {condition}: {evidence.transcript!r}")
+        for condition in conditions:  # every genuine reading, checked against the speaker's other codes
+            for code, evidence in transcripts[condition]:
+                for other_code in {c for c in codes if c != code}:
+                    verdict = _recheck(
+                        consent, evidence, consent.consent_phrase(SPEAKER_NAME, other_code), other_code
+                    )
+                    accepted[condition]["stale code (cross)"][0] += verdict.verified
+                    accepted[condition]["stale code (cross)"][1] += 1
+        print(f"{speaker.name}: done ({time.perf_counter() - started:.0f} s)", flush=True)
+    elapsed = time.perf_counter() - started
+    if os.environ.get("BENCH_DUMP"):  # every verdict, to re-score transcripts without re-running Whisper
+        Path(os.environ["BENCH_DUMP"]).write_text(json.dumps(records, indent=1, default=str))
+    _print_rates(config, genuine, accepted, len(names), n_codes, elapsed, calls)
+
+
+def _print_rates(config, genuine, accepted, n_speakers, n_codes, elapsed, calls) -> None:  # noqa: ANN001
+    print(
+        f"\nconfig {config!r}: {n_speakers} speakers x {n_codes} codes; {calls} verify_consent calls, "
+        f"{elapsed:.0f} s ({elapsed / calls:.2f} s per call)"
+    )
+    header = "  ".join(f"{cause:>10s}" for cause in GENUINE_CAUSES)
+    print(f"{'genuine':16s} {'FRR':>12s}  {header}")
+    for condition, row in genuine.items():
+        causes = "  ".join(f"{row[cause]:>10d}" for cause in GENUINE_CAUSES)
+        print(
+            f"{condition:16s} {row['refused']:>3d}/{row['n']:<3d} {row['refused'] / row['n']:5.1%}  {causes}"
+        )
+    print(f"\n{'false accepts':16s} " + "  ".join(f"{kind:>20s}" for kind in next(iter(accepted.values()))))
+    for condition, kinds in accepted.items():
+        print(f"{condition:16s} " + "  ".join(f"{f'{a}/{n}':>20s}" for a, n in kinds.values()))
+
+
 def main() -> None:
     missing = [tool for tool in ("flite", "espeak-ng", "sox") if shutil.which(tool) is None]
     if missing:
@@ -317,6 +471,9 @@ def main() -> None:
         measure_watermark()
     elif sys.argv[1:] == ["generated"]:
         measure_generated()
+    elif sys.argv[1:2] == ["rates"]:
+        config, *numbers = sys.argv[2:] or ["shipped"]
+        measure_rates(config, *(int(n) for n in numbers))
     else:
         calibrate_consent()
 

@@ -124,6 +124,7 @@ def test_a_reading_with_the_studios_watermark_is_refused_as_generated_speech(jan
 
 
 def test_an_old_recording_with_another_code_fails(jane_samples):
+    """Whisper is primed with the phrase's name and studio; the prompt must not carry the code."""
     evidence = _verify(_flite("slt", consent.consent_phrase("Jane Doe", "8206")), jane_samples)
     assert evidence.decision == "failed"
     assert not evidence.digits_ok
@@ -185,6 +186,12 @@ def test_codes_are_four_random_digits():
     codes = {consent.new_consent_code() for _ in range(200)}
     assert all(len(code) == 4 and code.isdigit() for code in codes)
     assert len(codes) > 150  # 10,000 possibilities: repeats are rare
+
+
+def test_whisper_is_primed_with_the_name_and_studio_never_the_code():
+    assert consent.asr_prompt(PHRASE) == "Jane Doe, Voice Studio."
+    assert consent.asr_prompt(consent.consent_phrase("Jane Doe", "8206")) == consent.asr_prompt(PHRASE)
+    assert consent.asr_prompt("Say anything.") == ""  # not a consent phrase: no priming
 
 
 @pytest.mark.parametrize(
