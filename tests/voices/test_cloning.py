@@ -94,6 +94,7 @@ def recorded(wav: bytes, noise: float = 0.0) -> bytes:
     return encode(audio, speech.sample_rate, fmt="wav")
 
 
+@pytest.mark.slow  # two whole clones each (~10 s); tests/audio/test_processing.py covers the quick loop
 def test_noise_removal_leaves_a_clean_recording_and_its_quality_as_they_were(api, speech_wav, eager_jobs):
     wav = recorded(speech_wav())
 
@@ -106,6 +107,7 @@ def test_noise_removal_leaves_a_clean_recording_and_its_quality_as_they_were(api
     assert treated.analysis["quality"] == plain.analysis["quality"]
 
 
+@pytest.mark.slow  # two whole clones each (~10 s); tests/audio/test_processing.py covers the quick loop
 def test_enhancing_a_noisy_recording_raises_its_snr(api, speech_wav, eager_jobs):
     wav = recorded(speech_wav(), noise=0.02)
 
