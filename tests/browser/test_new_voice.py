@@ -76,14 +76,31 @@ def test_trimmed_away_audio_is_veiled(page, noor, width, upload_wav):
     page.locator("#file-input").set_input_files(str(upload_wav))
     sample = page.locator(".sample").nth(0)
     sample_duration(sample)
-    cut = "wave => wave.querySelector('div').shadowRoot.querySelectorAll('[data-cut]').length"
-    assert sample.locator("[data-wave]").evaluate(cut) == 0
-    sample.locator("[data-wave]").scroll_into_view_if_needed()  # the mouse drags what is on screen
+    wave = sample.locator("[data-wave]")
+
+    def veils(count: int) -> None:
+        """Wait (the veils are redrawn after the region moves) until ``count`` parts are veiled."""
+        wave.evaluate(
+            """(wave, count) => new Promise((resolve, reject) => {
+                const deadline = Date.now() + 10000;
+                const check = () => {
+                    const found = wave.querySelector('div').shadowRoot.querySelectorAll('[data-cut]').length;
+                    if (found === count) resolve();
+                    else if (Date.now() > deadline) reject(new Error(`${found} veiled parts, not ${count}`));
+                    else requestAnimationFrame(check);
+                };
+                check();
+            })""",
+            count,
+        )
+
+    veils(0)
+    wave.scroll_into_view_if_needed()  # the mouse drags what is on screen
     drag_region_start(page, sample, 0.2)
     expect(sample.locator("[data-trim]")).to_contain_text("Keeping")
-    assert sample.locator("[data-wave]").evaluate(cut) == 1
+    veils(1)
     sample.get_by_role("button", name="Move the end a quarter second earlier").click()
-    assert sample.locator("[data-wave]").evaluate(cut) == 2
+    veils(2)
     screenshot(page, f"52-trim-veiled-{width}")
     assert page.js_errors == []
 
