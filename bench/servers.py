@@ -141,9 +141,15 @@ class Process:
     name: str
     popen: subprocess.Popen
     log_path: Path
+    log_start: int = 0  # the log's size when this process started (a log may be appended to)
 
     def output(self) -> str:
         return self.log_path.read_text(errors="replace")
+
+    def output_since_start(self) -> str:
+        with self.log_path.open("rb") as log:
+            log.seek(self.log_start)
+            return log.read().decode(errors="replace")
 
     def stop(self, sig: signal.Signals = signal.SIGTERM, *, timeout: float = 30.0) -> int:
         """Send ``sig`` and return the exit code; SIGKILL and raise if it outlives ``timeout``."""
@@ -167,8 +173,9 @@ def process_start(name: str, args: list[str], env: dict[str, str], log_dir: Path
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"{name}.log"
     with log_path.open("ab") as log:
+        start = log.tell()
         popen = subprocess.Popen(args, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    return Process(name, popen, log_path)
+    return Process(name, popen, log_path, start)
 
 
 def manage(env: dict[str, str], *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -349,6 +356,23 @@ def worker_start(env: dict[str, str], log_dir: Path, name: str, *, pool: str = "
     )
 
 
+def worker_wait_ready(worker: Process, *, timeout: float = 120) -> None:
+    """Wait for the worker's "ready for jobs" line (jobs.tasks.READY_MESSAGE).
+
+    Until then a prefork worker is still checking that its pool processes came up: Celery stops the
+    whole worker ("Could not start worker processes") if one of them dies before that, so tests that
+    kill pool processes wait for this first."""
+
+    def ready() -> bool:
+        if worker.popen.poll() is not None:
+            raise RuntimeError(
+                f"{worker.name} exited {worker.popen.returncode} while starting:\n{worker.output()}"
+            )
+        return "is ready for jobs" in worker.output_since_start()
+
+    wait_for(ready, timeout=timeout, message=f"{worker.name} did not get ready", interval=0.2)
+
+
 def worker_children(worker: Process) -> list[int]:
     """PIDs of a prefork worker's pool processes (the ones that run tasks)."""
     children = Path(f"/proc/{worker.popen.pid}/task/{worker.popen.pid}/children")
@@ -398,6 +422,8 @@ def studio_distributed_start(
     studio = Studio(port, env, web, started, scheduler, log_dir)
     try:
         wait_until_serving(web, port)
+        for worker in started:
+            worker_wait_ready(worker)
     except BaseException:
         studio.kill()
         raise

@@ -1,3 +1,4 @@
+import logging
 from typing import Any
 
 from celery import shared_task
@@ -7,6 +8,12 @@ from django.conf import settings
 
 from jobs.runner import job_run
 from jobs.services import job_worker_lost, jobs_requeue_stale
+
+log = logging.getLogger(__name__)
+
+# The line an operator (and the scale-out tests) can wait for: Celery's own "ready." is at INFO on the
+# "celery" logger, which settings.LOGGING keeps at WARNING.
+READY_MESSAGE = "Worker %s is ready for jobs"
 
 
 @shared_task(name="jobs.run_job", acks_late=True, ignore_result=True)
@@ -21,13 +28,14 @@ def requeue_stale() -> int:
 
 
 @worker_ready.connect
-def requeue_abandoned_jobs(**kwargs: Any) -> None:
+def requeue_abandoned_jobs(sender: Any = None, **kwargs: Any) -> None:
     """A worker that starts picks up what dead workers left (stale heartbeat) and anything queued.
 
     The embedded studio does its own sweep before its worker starts, so it is skipped there.
     """
     if settings.CELERY_BROKER_URL != "memory://":
         jobs_requeue_stale()
+        log.info(READY_MESSAGE, getattr(sender, "hostname", "?"))
 
 
 @task_failure.connect(sender=run_job)

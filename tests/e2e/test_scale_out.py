@@ -121,12 +121,14 @@ def busiest_child(studio: servers.Studio) -> tuple[servers.Process, int]:
 
 
 def replace_dead_workers(studio: servers.Studio) -> None:
-    """Keep two live workers for the next test."""
+    """Keep two live, started workers for the next test (which may kill their pool processes: a worker
+    still starting would stop altogether, see servers.worker_wait_ready)."""
     for index, worker in enumerate(studio.workers):
         if worker.popen.poll() is not None:
             studio.workers[index] = servers.worker_start(
                 studio.env, studio.log_dir, f"{worker.name}-again-{int(time.time())}", pool="prefork"
             )
+            servers.worker_wait_ready(studio.workers[index])
 
 
 # --- S3 ---------------------------------------------------------------------------------------------
