@@ -68,6 +68,9 @@ from errors import InvalidInput
 
 CODE_LENGTH = 4
 MAX_WER = 0.50  # calibrated: see the docstring
+# The expected code must be the likeliest of those tried (code_margin); docs/decisions.md, "Consent
+# scores its code", has the margins of genuine readings and of readings of other codes.
+CODE_MARGIN = 0.0
 MIN_SIMILARITY = 0.75  # cosine; calibrated: see the docstring
 MIN_SPEECH_SECONDS = 1.0  # the phrase takes ~5 s to read; a cough or a click is not consent
 MAX_CLIP_SECONDS = 60.0  # the phrase, not a podcast: keeps Whisper's work bounded
@@ -106,6 +109,9 @@ class ConsentEvidence:
     transcript: str = ""
     wer: float = 1.0  # over the phrase without the name, 0 = word for word
     digits_ok: bool = False
+    # Set when the transcript missed the code: how much likelier the recording makes the phrase with
+    # the expected code than with the likeliest other code tried (natural log; > CODE_MARGIN passes).
+    code_margin: float | None = None
     negations: list[str] = field(default_factory=list)  # "not", "never"... heard but not in the phrase
     similarity: float | None = None  # cosine to the samples' mean d-vector; None when not measured
     watermark_confidence: float | None = None  # the watermark detector's score, 0..1; None when not measured
@@ -196,6 +202,11 @@ def verify_consent(
     ).text
     evidence.wer = round(phrase_error_rate(phrase, evidence.transcript), 4)
     evidence.digits_ok = code_heard(code, evidence.transcript)
+    if not evidence.digits_ok:
+        evidence.code_margin = round(
+            code_margin(samples, sample_rate, phrase, code, evidence.transcript, language), 2
+        )
+        evidence.digits_ok = evidence.code_margin > CODE_MARGIN
     evidence.negations = negations_heard(phrase, evidence.transcript)
     speech = speech_activity.keep_speech(samples, sample_rate, segments)
     evidence.similarity = round(_similarity(speech, sample_rate, reference_embeddings), 4)
@@ -324,6 +335,46 @@ def negations_heard(phrase: str, transcript: str) -> list[str]:
     expected = set(normalize_words(phrase))
     found = [word for word in heard_words(transcript) if word in _NEGATIONS and word not in expected]
     return list(dict.fromkeys(found))
+
+
+def code_margin(
+    samples: np.ndarray, sample_rate: int, phrase: str, code: str, transcript: str, language: str = "en"
+) -> float:
+    """How much better the phrase with ``code`` fits the recording than with any other code tried.
+
+    Whisper's one best transcript misses digits a listener would hear ("Code 0 5 4 3" written as
+    "called 488."), yet the model still finds the expected digits likeliest when asked to compare.
+    Tried: every code one digit away from ``code`` (a reading of an older code that shares three
+    digits is one of them) and the four digits the transcript heard, if it heard four. Positive when
+    the expected code fits best; a reading of another code scores below zero, as its own code is
+    tried or is one digit nearer to it than ``code``.
+    """
+    from audio import asr
+
+    heard = "".join(word for word in heard_words(transcript) if word.isdigit())
+    candidates = [code, *_one_digit_away(code)]
+    if len(heard) == CODE_LENGTH and heard not in candidates:
+        candidates.append(heard)
+    scores = asr.text_log_probabilities(
+        samples, sample_rate, [_with_code(phrase, candidate) for candidate in candidates], language
+    )
+    return scores[0] - max(scores[1:])
+
+
+def _one_digit_away(code: str) -> list[str]:
+    return [
+        code[:index] + digit + code[index + 1 :]
+        for index in range(len(code))
+        for digit in "0123456789"
+        if digit != code[index]
+    ]
+
+
+def _with_code(phrase: str, code: str) -> str:
+    """The phrase with its code replaced (phrases not built by ``consent_phrase`` get it appended)."""
+    digits = " ".join(code)
+    replaced, count = re.subn(r"Code [\d ]+\.$", f"Code {digits}.", phrase.strip())
+    return replaced if count else f"{phrase.strip()} Code {digits}."
 
 
 def code_heard(code: str, transcript: str) -> bool:

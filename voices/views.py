@@ -291,6 +291,8 @@ def _evidence(consent: VoiceConsent) -> dict:
         "min_similarity": min_similarity,
         "similarity_ok": None not in (similarity, min_similarity) and similarity >= min_similarity,
         "digits_ok": evidence.get("digits_ok"),
+        # The transcript missed the code and it was scored against the recording (issue 18).
+        "code_scored": evidence.get("code_margin") is not None,
         "negations": evidence.get("negations") or [],
         "watermark_confidence": evidence.get("watermark_confidence"),  # absent from checks before issue 18
         "generated": bool(evidence.get("generated")),

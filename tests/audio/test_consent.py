@@ -128,7 +128,37 @@ def test_an_old_recording_with_another_code_fails(jane_samples):
     evidence = _verify(_flite("slt", consent.consent_phrase("Jane Doe", "8206")), jane_samples)
     assert evidence.decision == "failed"
     assert not evidence.digits_ok
+    assert evidence.code_margin < consent.CODE_MARGIN  # scored against the recording too: 8206 fits it better
     assert "code was not heard" in evidence.reason
+
+
+@pytest.fixture(scope="module")
+def jane_reading() -> tuple[np.ndarray, int]:
+    return _flite("slt", PHRASE)
+
+
+def test_the_expected_code_fits_a_reading_of_it_best(jane_reading):
+    """The fallback when the transcript misses digits: the phrase with the expected code is likelier
+    than with any code one digit away; a reading of another code fits that code, not this one."""
+    samples, rate = jane_reading
+    assert consent.code_margin(samples, rate, PHRASE, CODE, transcript="") > consent.CODE_MARGIN
+    for expected in ("4718", "5719", "8206"):  # one digit off at either end, and an unrelated code
+        phrase = consent.consent_phrase("Jane Doe", expected)
+        assert consent.code_margin(samples, rate, phrase, expected, transcript="") < consent.CODE_MARGIN
+
+
+def test_a_reading_whose_transcript_misses_the_code_is_verified_by_scoring(
+    jane_samples, jane_reading, monkeypatch
+):
+    """Whisper's best guess wrote the code as a word ("Code 0 5 4 3" came back as "called 488."): the
+    reading still passes, and the evidence says the code was scored rather than transcribed."""
+    from audio import asr
+
+    misheard = "I, Jane Doe, agree that my voice may be cloned by Voice Studio, called 471."
+    monkeypatch.setattr(asr, "transcribe", lambda *args, **kwargs: asr.Transcript(misheard, "en", None))
+    evidence = _verify(jane_reading, jane_samples)
+    assert evidence.verified, evidence.reason
+    assert evidence.transcript == misheard and evidence.code_margin > consent.CODE_MARGIN
 
 
 def test_saying_the_opposite_fails_though_the_words_almost_match(jane_samples):
@@ -152,7 +182,7 @@ def test_the_evidence_is_stored_as_json(jane_samples):
     assert stored["decision"] == "failed"
     assert stored["checked_at"].endswith("+00:00")
     assert set(stored) >= {
-        "transcript", "wer", "digits_ok", "similarity", "similarity_threshold", "reason",
+        "transcript", "wer", "digits_ok", "code_margin", "similarity", "similarity_threshold", "reason",
         "watermark_confidence", "watermark_threshold", "generated",
     }  # fmt: skip
 
@@ -219,6 +249,7 @@ def test_a_long_insertion_where_the_name_goes_still_counts():
         ("Code 4719.", True),
         ("code four seven one nine", True),
         ("Good for 7-1-9.", True),  # Whisper's "four" → "for"
+        ("Voice Studio Code4719.", True),  # no space after "Code", as Whisper base sometimes writes it
         ("code 4 7 9 1", False),  # out of order
         ("code 4 7 1", False),
         ("I went to the shop for hours", False),  # homophones count only next to digits

@@ -147,6 +147,26 @@ def test_a_failed_check_shows_its_reason_and_evidence(alice_client, available_vo
     assert "Consent check failed" in page
 
 
+def test_a_code_matched_against_the_recording_says_so_beside_the_transcript(alice_client, available_voice):
+    consent = consent_request(voice=available_voice)
+    VoiceConsent.objects.filter(pk=consent.pk).update(status="checking")
+    misheard = "I, Alice Liddell, agree that my voice may be cloned by Voice Studio, called 234."
+    evidence = {**FAILED_EVIDENCE, "transcript": misheard, "similarity": 0.93, "code_margin": 4.7}
+    consent_record_result(
+        consent_id=consent.id,
+        evidence={**evidence, "decision": "verified"},
+        verified=True,
+        reason="The recording says the consent phrase in the voice of the samples.",
+    )
+
+    evidence_panel = alice_client.get(f"/voices/{available_voice.id}").content.decode()
+    evidence_panel = evidence_panel[evidence_panel.index('id="evidence-title"') :]
+    assert (
+        "Code heard</dt><dd>Yes <span" in evidence_panel and "matched against the recording" in evidence_panel
+    )
+    assert "called 234." in evidence_panel  # what Whisper wrote, shown as heard
+
+
 def test_generated_speech_refused_as_consent_shows_the_watermark_and_its_audit_entry(
     alice_client, available_voice
 ):
