@@ -137,6 +137,26 @@ def jane_reading() -> tuple[np.ndarray, int]:
     return _flite("slt", PHRASE)
 
 
+def _with_white_noise(clip: tuple[np.ndarray, int], snr_db: float = 20.0) -> tuple[np.ndarray, int]:
+    samples, rate = clip
+    power = float(np.mean(samples.astype(np.float64) ** 2))
+    noise = np.random.default_rng(18).standard_normal(samples.size) * np.sqrt(power / 10 ** (snr_db / 10))
+    return (samples + noise).astype(np.float32), rate
+
+
+def test_a_reading_in_steady_noise_still_sounds_like_the_speaker(jane_samples, jane_reading):
+    """20 dB of hiss moved a reading's d-vector below MIN_SIMILARITY; the gate brings it back, and
+    another speaker in the same hiss is no closer to Jane."""
+    noisy = consent.verify_consent(
+        *_with_white_noise(jane_reading), phrase=PHRASE, code=CODE, reference_embeddings=jane_samples
+    )
+    assert noisy.similarity >= noisy.similarity_threshold, noisy.reason
+    other = consent.verify_consent(
+        *_with_white_noise(_flite("rms", PHRASE)), phrase=PHRASE, code=CODE, reference_embeddings=jane_samples
+    )
+    assert other.decision == "failed" and other.similarity < other.similarity_threshold
+
+
 def test_the_expected_code_fits_a_reading_of_it_best(jane_reading):
     """The fallback when the transcript misses digits: the phrase with the expected code is likelier
     than with any code one digit away; a reading of another code fits that code, not this one."""
