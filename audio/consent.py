@@ -15,7 +15,9 @@ that my voice may be cloned by Voice Studio. Code 4 7 1 9."). ``verify_consent``
    else's consent recording useless here); when the transcript misses them, the phrase with the
    expected code must fit the recording better than with any code one digit away (``code_margin``;
    docs/decisions.md, "Consent scores its code");
-5. no negation the phrase does not contain ("I, Jane Doe, do not agree ..." is a WER of only 6 %);
+5. no negation the phrase does not contain ("I, Jane Doe, do not agree ..." is a WER of only 6 %),
+   in the transcript or by scoring: the phrase must fit the recording better than "do not agree" and
+   the other refusals (``refusal_margin``);
 6. the voice: cosine between the clip's d-vector (speech only, steady background noise gated out) and
    the mean of the samples' d-vectors.
 
@@ -74,6 +76,10 @@ MAX_WER = 0.50  # calibrated: see the docstring
 # The expected code must be the likeliest of those tried (code_margin); docs/decisions.md, "Consent
 # scores its code", has the margins of genuine readings and of readings of other codes.
 CODE_MARGIN = 0.0
+# The phrase must fit the recording better than any of _REFUSALS (refusal_margin): Whisper wrote
+# "I, Jane Doe, do not agree ..." as "... how to read that my voice ...", which passed the WER.
+REFUSAL_MARGIN = 0.0
+_REFUSALS = ("do not agree", "don't agree", "disagree", "never agree", "cannot agree", "won't agree")
 MIN_SIMILARITY = 0.75  # cosine; calibrated: see the docstring
 MIN_SPEECH_SECONDS = 1.0  # the phrase takes ~5 s to read; a cough or a click is not consent
 MAX_CLIP_SECONDS = 60.0  # the phrase, not a podcast: keeps Whisper's work bounded
@@ -115,6 +121,9 @@ class ConsentEvidence:
     # Set when the transcript missed the code: how much likelier the recording makes the phrase with
     # the expected code than with the likeliest other code tried (natural log; > CODE_MARGIN passes).
     code_margin: float | None = None
+    # How much likelier the recording makes the phrase than its likeliest refusal ("do not agree"...);
+    # at or under REFUSAL_MARGIN the refusal is added to ``negations``. None when not measured.
+    refusal_margin: float | None = None
     negations: list[str] = field(default_factory=list)  # "not", "never"... heard but not in the phrase
     similarity: float | None = None  # cosine to the samples' mean d-vector; None when not measured
     watermark_confidence: float | None = None  # the watermark detector's score, 0..1; None when not measured
@@ -211,6 +220,11 @@ def verify_consent(
         )
         evidence.digits_ok = evidence.code_margin > CODE_MARGIN
     evidence.negations = negations_heard(phrase, evidence.transcript)
+    margin, refusal = refusal_margin(samples, sample_rate, phrase, language)
+    if margin is not None:
+        evidence.refusal_margin = round(margin, 2)
+        if margin <= REFUSAL_MARGIN and not evidence.negations:  # one reason is enough
+            evidence.negations.append(refusal)
     speech = speech_activity.keep_speech(_without_steady_noise(samples, sample_rate), sample_rate, segments)
     evidence.similarity = round(_similarity(speech, sample_rate, reference_embeddings), 4)
     return evidence.decide(_failures(evidence))
@@ -372,6 +386,25 @@ def code_margin(
         samples, sample_rate, [_with_code(phrase, candidate) for candidate in candidates], language
     )
     return scores[0] - max(scores[1:])
+
+
+def refusal_margin(
+    samples: np.ndarray, sample_rate: int, phrase: str, language: str = "en"
+) -> tuple[float | None, str]:
+    """How much better the phrase fits the recording than its likeliest refusal, and that refusal.
+
+    The transcript alone misses a spoken "do not" when Whisper hears other words in its place; asked
+    to compare, the model tells "agree" from "do not agree" by 4.5-7 (genuine readings) against -10
+    to -14 (refusals), in natural log. (None, "") for a phrase without " agree " to turn around.
+    """
+    from audio import asr
+
+    if " agree " not in phrase:
+        return None, ""
+    texts = [phrase, *(phrase.replace(" agree ", f" {refusal} ", 1) for refusal in _REFUSALS)]
+    scores = asr.text_log_probabilities(samples, sample_rate, texts, language)
+    best = int(np.argmax(scores[1:]))
+    return scores[0] - scores[1 + best], _REFUSALS[best]
 
 
 def _one_digit_away(code: str) -> list[str]:

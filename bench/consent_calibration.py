@@ -469,6 +469,17 @@ def measure_rates(config: str = "shipped", n_codes: int = 10, n_impostor_codes: 
     if os.environ.get("BENCH_DUMP"):  # every verdict, to re-score transcripts without re-running Whisper
         Path(os.environ["BENCH_DUMP"]).write_text(json.dumps(records, indent=1, default=str))
     _print_rates(config, genuine, accepted, len(names), n_codes, elapsed, calls)
+    _print_margins(records)
+
+
+def _print_margins(records: list[dict]) -> None:
+    """The scored checks' margins (natural log) per kind of clip: how far each side is from 0."""
+    print("\nmargins (phrase with the expected code / phrase vs its likeliest refusal), min .. max")
+    for kind in ("genuine", *IMPOSTORS):
+        for field in ("code_margin", "refusal_margin"):
+            values = sorted(r[field] for r in records if r["kind"] == kind and r.get(field) is not None)
+            if values:
+                print(f"  {kind:14s} {field:15s} n={len(values):3d}  {values[0]:7.2f} .. {values[-1]:7.2f}")
 
 
 def _print_rates(config, genuine, accepted, n_speakers, n_codes, elapsed, calls) -> None:  # noqa: ANN001

@@ -67,6 +67,7 @@ def test_the_speaker_reading_the_phrase_is_verified(jane_samples):
     evidence = _verify(_flite("slt", PHRASE), jane_samples)
     assert evidence.decision == "verified", evidence.reason
     assert evidence.digits_ok
+    assert evidence.refusal_margin > consent.REFUSAL_MARGIN  # "agree" fits better than "do not agree"
     assert evidence.wer <= evidence.wer_threshold
     assert evidence.similarity >= evidence.similarity_threshold
     assert "agree that my voice may be cloned" in evidence.transcript.lower()
@@ -181,6 +182,20 @@ def test_a_reading_whose_transcript_misses_the_code_is_verified_by_scoring(
     assert evidence.transcript == misheard and evidence.code_margin > consent.CODE_MARGIN
 
 
+def test_a_refusal_the_transcript_misses_is_caught_by_scoring(jane_samples, monkeypatch):
+    """Whisper wrote an espeak-ng "I, Jane Doe, do not agree ..." as "... how to read that my voice ...",
+    a WER the check lets through; scored against the phrase, "do not agree" fits the recording better."""
+    from audio import asr
+
+    refusal = _flite("slt", PHRASE.replace("agree", "do not agree"))
+    misheard = "I, Jane Doe, how to read that my voice may be cloned by Voice Studio. Code 4719."
+    monkeypatch.setattr(asr, "transcribe", lambda *args, **kwargs: asr.Transcript(misheard, "en", None))
+    evidence = _verify(refusal, jane_samples)
+    assert evidence.decision == "failed"
+    assert evidence.refusal_margin < consent.REFUSAL_MARGIN and evidence.negations == ["do not agree"]
+    assert 'The recording says "do not agree", which is not in the consent phrase.' in evidence.reason
+
+
 def test_saying_the_opposite_fails_though_the_words_almost_match(jane_samples):
     refusal = PHRASE.replace("agree", "do not agree")
     evidence = _verify(_flite("slt", refusal), jane_samples)
@@ -202,7 +217,7 @@ def test_the_evidence_is_stored_as_json(jane_samples):
     assert stored["decision"] == "failed"
     assert stored["checked_at"].endswith("+00:00")
     assert set(stored) >= {
-        "transcript", "wer", "digits_ok", "code_margin", "similarity", "similarity_threshold", "reason",
+        "transcript", "wer", "digits_ok", "code_margin", "refusal_margin", "similarity", "similarity_threshold", "reason",
         "watermark_confidence", "watermark_threshold", "generated",
     }  # fmt: skip
 
