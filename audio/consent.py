@@ -24,7 +24,7 @@ that my voice may be cloned by Voice Studio. Code 4 7 1 9."). ``verify_consent``
 Pure logic: no database, no files; models are loaded (once) by ``audio``. The caller stores
 ``ConsentEvidence.as_dict()`` and moves the voice to verified or failed.
 
-Rates end to end (``python bench/consent_calibration.py rates``, ~17 min): false rejects by cause and
+Rates end to end (``python bench/consent_calibration.py rates``, ~40 min): false rejects by cause and
 false accepts by impostor kind, over 12 speakers x 10 random codes, clean and at 20 dB SNR; the
 numbers are in docs/decisions.md. The calibration below (``python bench/consent_calibration.py``, ~5 min)
 predates the switch from tiny.en to the base model: 12 offline speakers (flite kal, awb,
