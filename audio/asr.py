@@ -11,7 +11,6 @@ consent check gives the same verdict every time it runs on the same clip.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import shutil
@@ -43,9 +42,6 @@ LOOP_REPETITION_PENALTY = 1.1
 
 _models: dict[str, WhisperModel] = {}
 _models_lock = threading.Lock()
-_last_encoded: tuple[bytes, object, int] | None = (
-    None  # text_log_probabilities: (audio hash, encoding, frames)
-)
 
 
 @dataclass(frozen=True)
@@ -114,42 +110,43 @@ def detect_language(samples: np.ndarray, sample_rate: int) -> tuple[str, float]:
     return language, float(probability)
 
 
-def text_log_probabilities(
-    samples: np.ndarray, sample_rate: int, texts: list[str], language: str = "en"
-) -> list[float]:
-    """How well each of ``texts`` fits the recording as its transcript, by the multilingual base model:
-    the sum of the log-probabilities of its tokens, each given the audio and the tokens before it
-    (teacher forcing, CTranslate2's ``align``). Comparable between texts of one recording, not
-    across recordings. Reads the first 30 s. The audio is encoded once (~1 s on 2 cores; the last
-    recording's encoding is kept, so asking again about the same clip skips it); each text costs one
-    decoder pass (~40 ms for a consent phrase)."""
-    from faster_whisper.audio import pad_or_trim
-    from faster_whisper.tokenizer import Tokenizer
+class PhraseScorer:
+    """How well candidate texts fit one recording as its transcript, by the multilingual base model.
 
-    model = _model(MULTILINGUAL_MODEL)
-    audio = _whisper_input(samples, sample_rate)
-    key = hashlib.blake2b(audio.tobytes(), digest_size=16).digest()
-    cached = _last_encoded
-    if cached is not None and cached[0] == key:
-        _key, encoded, frames = cached
-    else:
-        features = model.feature_extractor(audio)
-        frames = min(features.shape[-1], model.feature_extractor.nb_max_frames)
-        encoded = model.encode(pad_or_trim(features))
-        _remember_encoded((key, encoded, frames))
-    tokenizer = Tokenizer(model.hf_tokenizer, True, task="transcribe", language=language.lower())
-    start = [*tokenizer.sot_sequence, tokenizer.no_timestamps]
-    scores = []
-    for text in texts:
-        tokens = tokenizer.encode(" " + text.strip())
-        aligned = model.model.align(encoded, start, [tokens], frames)[0]
-        scores.append(float(np.sum(np.log(np.maximum(aligned.text_token_probs, 1e-12)))))
-    return scores
+    ``log_probabilities(texts)`` gives, per text, the sum of the log-probabilities of its tokens, each
+    given the audio and the tokens before it (teacher forcing, CTranslate2's ``align``): comparable
+    between texts of this recording, not across recordings. Reads the first 30 s. The recording is
+    encoded once, on first use (~1 s on 2 cores); each text then costs one decoder pass (~40 ms for a
+    consent phrase).
+    """
 
+    def __init__(self, samples: np.ndarray, sample_rate: int, language: str = "en") -> None:
+        self._audio = _whisper_input(samples, sample_rate)
+        self._language = language.lower()
+        self._encoded: tuple[object, int] | None = None  # (encoder output, frames of audio in it)
 
-def _remember_encoded(entry: tuple[bytes, object, int]) -> None:
-    global _last_encoded
-    _last_encoded = entry
+    def log_probabilities(self, texts: list[str]) -> list[float]:
+        from faster_whisper.tokenizer import Tokenizer
+
+        model = _model(MULTILINGUAL_MODEL)
+        encoded, frames = self._encoding(model)
+        tokenizer = Tokenizer(model.hf_tokenizer, True, task="transcribe", language=self._language)
+        start = [*tokenizer.sot_sequence, tokenizer.no_timestamps]
+        scores = []
+        for text in texts:
+            tokens = tokenizer.encode(" " + text.strip())
+            aligned = model.model.align(encoded, start, [tokens], frames)[0]
+            scores.append(float(np.sum(np.log(np.maximum(aligned.text_token_probs, 1e-12)))))
+        return scores
+
+    def _encoding(self, model: WhisperModel) -> tuple[object, int]:
+        if self._encoded is None:
+            from faster_whisper.audio import pad_or_trim
+
+            features = model.feature_extractor(self._audio)
+            frames = min(features.shape[-1], model.feature_extractor.nb_max_frames)
+            self._encoded = (model.encode(pad_or_trim(features)), frames)
+        return self._encoded
 
 
 def _vad_options() -> VadOptions:

@@ -64,12 +64,15 @@ import re
 import secrets
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from audio.watermark import DETECTION_THRESHOLD
 from errors import InvalidInput
+
+if TYPE_CHECKING:
+    from audio.asr import PhraseScorer
 
 CODE_LENGTH = 4
 MAX_WER = 0.50  # calibrated: see the docstring
@@ -214,13 +217,12 @@ def verify_consent(
     ).text
     evidence.wer = round(phrase_error_rate(phrase, evidence.transcript), 4)
     evidence.digits_ok = code_heard(code, evidence.transcript)
+    scorer = asr.PhraseScorer(samples, sample_rate, language)  # encodes the clip once, for both scores
     if not evidence.digits_ok:
-        evidence.code_margin = round(
-            code_margin(samples, sample_rate, phrase, code, evidence.transcript, language), 2
-        )
+        evidence.code_margin = round(code_margin(scorer, phrase, code, evidence.transcript), 2)
         evidence.digits_ok = evidence.code_margin > CODE_MARGIN
     evidence.negations = negations_heard(phrase, evidence.transcript)
-    margin, refusal = refusal_margin(samples, sample_rate, phrase, language)
+    margin, refusal = refusal_margin(scorer, phrase)
     if margin is not None:
         evidence.refusal_margin = round(margin, 2)
         if margin <= REFUSAL_MARGIN and not evidence.negations:  # one reason is enough
@@ -364,9 +366,7 @@ def negations_heard(phrase: str, transcript: str) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def code_margin(
-    samples: np.ndarray, sample_rate: int, phrase: str, code: str, transcript: str, language: str = "en"
-) -> float:
+def code_margin(scorer: PhraseScorer, phrase: str, code: str, transcript: str) -> float:
     """How much better the phrase with ``code`` fits the recording than with any other code tried.
 
     Whisper's one best transcript misses digits a listener would hear ("Code 0 5 4 3" written as
@@ -376,33 +376,25 @@ def code_margin(
     the expected code fits best; a reading of another code scores below zero, as its own code is
     tried or is one digit nearer to it than ``code``.
     """
-    from audio import asr
-
     heard = "".join(word for word in heard_words(transcript) if word.isdigit())
     candidates = [code, *_one_digit_away(code)]
     if len(heard) == CODE_LENGTH and heard not in candidates:
         candidates.append(heard)
-    scores = asr.text_log_probabilities(
-        samples, sample_rate, [_with_code(phrase, candidate) for candidate in candidates], language
-    )
+    scores = scorer.log_probabilities([_with_code(phrase, candidate) for candidate in candidates])
     return scores[0] - max(scores[1:])
 
 
-def refusal_margin(
-    samples: np.ndarray, sample_rate: int, phrase: str, language: str = "en"
-) -> tuple[float | None, str]:
+def refusal_margin(scorer: PhraseScorer, phrase: str) -> tuple[float | None, str]:
     """How much better the phrase fits the recording than its likeliest refusal, and that refusal.
 
     The transcript alone misses a spoken "do not" when Whisper hears other words in its place; asked
     to compare, the model tells "agree" from "do not agree" by 4.5-7 (genuine readings) against -10
     to -14 (refusals), in natural log. (None, "") for a phrase without " agree " to turn around.
     """
-    from audio import asr
-
     if " agree " not in phrase:
         return None, ""
     texts = [phrase, *(phrase.replace(" agree ", f" {refusal} ", 1) for refusal in _REFUSALS)]
-    scores = asr.text_log_probabilities(samples, sample_rate, texts, language)
+    scores = scorer.log_probabilities(texts)
     best = int(np.argmax(scores[1:]))
     return scores[0] - scores[1 + best], _REFUSALS[best]
 

@@ -356,7 +356,7 @@ def _causes(evidence) -> list[str]:  # noqa: ANN001
     return causes
 
 
-def _recheck(consent, evidence, clip: np.ndarray, rate: int, phrase: str, code: str):  # noqa: ANN001, ANN202
+def _recheck(consent, evidence, scorer, phrase: str, code: str):  # noqa: ANN001, ANN202
     """The verdict on the same transcript and voice had the studio expected ``phrase``/``code``.
 
     Valid because verify_consent's prompt holds no code: the transcript does not depend on it. The
@@ -369,7 +369,7 @@ def _recheck(consent, evidence, clip: np.ndarray, rate: int, phrase: str, code: 
     again.digits_ok = consent.code_heard(code, evidence.transcript)
     again.code_margin = None
     if not again.digits_ok:
-        again.code_margin = consent.code_margin(clip, rate, phrase, code, evidence.transcript)
+        again.code_margin = consent.code_margin(scorer, phrase, code, evidence.transcript)
         again.digits_ok = again.code_margin > consent.CODE_MARGIN
     again.negations = consent.negations_heard(phrase, evidence.transcript)
     return again.decide(consent._failures(again))
@@ -385,7 +385,7 @@ def _near_code(code: str, rng) -> str:  # noqa: ANN001
 def measure_rates(config: str = "shipped", n_codes: int = 10, n_impostor_codes: int = 2) -> None:
     import random
 
-    from audio import consent
+    from audio import asr, consent
 
     _use_asr_config(config)
     rng = random.Random(18)
@@ -445,6 +445,7 @@ def measure_rates(config: str = "shipped", n_codes: int = 10, n_impostor_codes: 
         # speaker's other codes, and one code one digit off.
         for condition in conditions:
             for code, evidence, clip, rate in transcripts[condition]:
+                scorer = asr.PhraseScorer(clip, rate)  # encoded once for the reading's re-checks
                 others = rng.sample(sorted({c for c in codes if c != code}), CROSS_CODES)
                 for kind, other_code in [
                     *((cross_kinds[0], c) for c in others),
@@ -453,8 +454,7 @@ def measure_rates(config: str = "shipped", n_codes: int = 10, n_impostor_codes: 
                     verdict = _recheck(
                         consent,
                         evidence,
-                        clip,
-                        rate,
+                        scorer,
                         consent.consent_phrase(SPEAKER_NAME, other_code),
                         other_code,
                     )

@@ -161,11 +161,13 @@ def test_a_reading_in_steady_noise_still_sounds_like_the_speaker(jane_samples, j
 def test_the_expected_code_fits_a_reading_of_it_best(jane_reading):
     """The fallback when the transcript misses digits: the phrase with the expected code is likelier
     than with any code one digit away; a reading of another code fits that code, not this one."""
-    samples, rate = jane_reading
-    assert consent.code_margin(samples, rate, PHRASE, CODE, transcript="") > consent.CODE_MARGIN
+    from audio.asr import PhraseScorer
+
+    scorer = PhraseScorer(*jane_reading)
+    assert consent.code_margin(scorer, PHRASE, CODE, transcript="") > consent.CODE_MARGIN
     for expected in ("4718", "5719", "8206"):  # one digit off at either end, and an unrelated code
         phrase = consent.consent_phrase("Jane Doe", expected)
-        assert consent.code_margin(samples, rate, phrase, expected, transcript="") < consent.CODE_MARGIN
+        assert consent.code_margin(scorer, phrase, expected, transcript="") < consent.CODE_MARGIN
 
 
 def test_a_reading_whose_transcript_misses_the_code_is_verified_by_scoring(
