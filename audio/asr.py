@@ -58,6 +58,7 @@ def transcribe(
     *,
     accurate: bool = False,
     prompt: str | None = None,
+    beam_size: int = 5,
 ) -> Transcript:
     """What is said in the recording. ``language`` (ISO 639-1, e.g. "en") skips detection.
 
@@ -80,7 +81,7 @@ def transcribe(
         segments, _info = model.transcribe(
             audio,
             language=language,
-            beam_size=5,
+            beam_size=beam_size,
             temperature=0.0,
             condition_on_previous_text=False,
             initial_prompt=prompt or None,

@@ -3,6 +3,7 @@
     python bench/offline_engine.py                  # all voices
     python bench/offline_engine.py --voices slt,kal --set neighbours=8 --set blend=0.3
     python bench/offline_engine.py --quick --tier standard  # base + offline rows, calibrated tier
+    python bench/offline_engine.py --quick --transcript asr  # the reference's text heard by the ASR
 
 For each voice: clone (prepare) a ~30 s reference with its transcript, say TEST_TEXT (~15 s), and
 measure clone time and synthesis real-time factor. Then say the three WER_TEXTS (TEST_TEXT and two
@@ -93,8 +94,11 @@ def bench_voice(
     base_audio: list[Audio],
     tier: str = "instant",
     quick: bool = False,
+    transcript: str = "given",
 ) -> list[Row]:
-    reference = Reference(voice.reference.samples, voice.reference.sample_rate, voice.reference.text)
+    reference = Reference(
+        voice.reference.samples, voice.reference.sample_rate, reference_transcript(voice, transcript)
+    )
     artifacts, clone_s, clone_cpu = timed(lambda: engine.prepare([reference], tier=tier))
     audio, synth_s, synth_cpu = timed(engine.synthesize, artifacts, TEST_TEXT, SynthesisOptions())
     profile = profile_from_artifacts(artifacts)
@@ -128,6 +132,20 @@ def bench_voice(
         offline,
         *(judged(voice, f"boost {boost}", audios) for boost, audios in boosts.items()),
     ]
+
+
+def reference_transcript(voice: ReferenceVoice, how: str) -> str:
+    """The reference's text as the clone gets it: "given" (typed by the user), or heard by the
+    studio's ASR with its beam search ("asr", what the clone job does) or greedily ("asr-greedy")."""
+    if how == "given":
+        return voice.reference.text
+    beam = {"asr": 5, "asr-greedy": 1}[how]
+    clip = voice.reference
+    heard = asr.transcribe(clip.samples, clip.sample_rate, language="en", beam_size=beam).text
+    print(
+        f"{voice.name}: {how} transcript WER {100 * asr.word_error_rate(clip.text, heard):.1f} %", flush=True
+    )
+    return heard
 
 
 def _fmt(value: float, spec: str) -> str:
@@ -192,6 +210,12 @@ def main() -> None:
     parser.add_argument("--set", action="append", default=[], help="TrainingSettings override name=value")
     parser.add_argument("--tier", default="instant", help="instant, standard (calibrated), premium ...")
     parser.add_argument("--quick", action="store_true", help="only the base and offline rows (no variants)")
+    parser.add_argument(
+        "--transcript",
+        default="given",
+        choices=["given", "asr", "asr-greedy"],
+        help="the reference's text: known, or heard by the ASR (beam 5, as cloning does; or greedy)",
+    )
     args = parser.parse_args()
     apply_overrides(args.set, args.tier)
     voices = [v for v in reference_voices() if not args.voices or v.name in args.voices.split(",")]
@@ -207,7 +231,7 @@ def main() -> None:
     )
     rows = []
     for voice in voices:
-        rows += bench_voice(engine, voice, base_audio, args.tier, args.quick)
+        rows += bench_voice(engine, voice, base_audio, args.tier, args.quick, args.transcript)
         print_rows(rows[-(2 if args.quick else 6) :])
     print()
     print_rows(rows)

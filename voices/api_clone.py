@@ -252,7 +252,15 @@ class VoiceCloneView(APIView):
             "audio/*": {"type": "string", "format": "binary"},
         },
         parameters=[
-            OpenApiParameter("wait", bool, description="Block until AVAILABLE or FAILED (with a timeout)."),
+            OpenApiParameter(
+                "wait",
+                bool,
+                description=(
+                    "Block until the clone job ends: the voice AVAILABLE with its preview and similarity score, "
+                    "or FAILED (with a timeout). Without it, poll the voice: it is AVAILABLE a few seconds "
+                    "before its preview and score are there."
+                ),
+            ),
             OpenApiParameter(
                 "sample_rate", int, description="Raw PCM bodies: the sample rate (or ;rate= in Content-Type)."
             ),

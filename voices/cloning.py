@@ -1,8 +1,11 @@
 """The cloning job: from stored samples to an AVAILABLE voice with analysis, preview and similarity.
 
 Steps (each reported with its name, percent and ETA): decode → detect speech → clean up → analyse →
-prepare engine → preview → similarity. Any failure marks the voice FAILED with a message the user can
-act on; the job's own row says the same.
+prepare engine, and the voice is AVAILABLE (``voice_clone_ready``); then preview → similarity →
+language, which describe the voice and are added when the job ends. Time to a usable voice is what a
+user waits for, so nothing that only describes the voice runs before it (docs/architecture.md,
+"Cloning"; ``bench/clone_latency.py`` measures it). A failure before AVAILABLE marks the voice FAILED
+with a message the user can act on; the job's own row says the same.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from voices.services.clone import (
     voice_clone_discard,
     voice_clone_failed,
     voice_clone_processing,
+    voice_clone_ready,
     voice_clone_succeeded,
 )
 from voices.services.preview import voice_preview_failed, voice_preview_processing, voice_preview_succeeded
@@ -41,8 +45,10 @@ CLONE_STEPS = [
     ("clean up", 1),
     ("analyse", 4),
     ("prepare engine", 6),
+    # The voice is AVAILABLE here; what follows only describes it.
     ("preview", 2),
     ("similarity", 2),  # fixed sentences rendered and measured (engines.similarity)
+    ("language", 1),  # Whisper base's language ID, shown next to the declared language
 ]
 PREVIEW_TEXT = {
     "en": "Hello! This is a preview of my cloned voice. I can read anything you type, in any mood.",
@@ -87,7 +93,7 @@ class PreparedVoice:
     engine: Engine
     artifacts: Artifacts
     analysis: dict
-    embeddings: list[np.ndarray]
+    speech: list[np.ndarray]  # each sample's cleaned speech at REFERENCE_RATE (similarity, language)
 
 
 def voice_clone_run(job: Job, progress: JobProgress) -> dict:
@@ -133,9 +139,11 @@ def _clone(voice: Voice, progress: JobProgress) -> dict:
         progress=progress,
     )
     artifacts_save(voice.id, prepared.engine.name, prepared.artifacts)
+    voice_clone_ready(voice_id=voice.id, analysis=prepared.analysis)
     text = PREVIEW_TEXT.get(voice.language, PREVIEW_TEXT["en"])
     options = SynthesisOptions(language=voice.language, stability=voice.stability)
     preview, similarity = voice_speak_preview(prepared, text, options, progress)
+    _detect_language(prepared, progress)
     voice_clone_succeeded(
         voice_id=voice.id,
         analysis=prepared.analysis,
@@ -161,7 +169,7 @@ def voice_prepare(
     decoded = _decode_samples(sources, progress)
     prepared = _detect_speech(decoded, tier, progress)
     noise_removal = _clean_up(prepared, training_options, progress)
-    analysis, embeddings = _analyse(prepared, progress)
+    analysis = _analyse(prepared, language, progress)
     if noise_removal is not None:
         analysis["noise_removal"] = noise_removal
 
@@ -173,14 +181,17 @@ def voice_prepare(
         for p in prepared
     ]
     artifacts = engine.prepare(references, tier=tier, progress=progress.callback("prepare engine"))
-    return PreparedVoice(engine, artifacts, analysis, embeddings)
+    return PreparedVoice(engine, artifacts, analysis, [p.audio for p in prepared])
 
 
 def voice_speak_preview(
     prepared: PreparedVoice, text: str, options: SynthesisOptions, progress: JobProgress
 ) -> tuple[RenderedAudio, float]:
     """The preview clip (watermarked, like every output) and the voice's similarity to the samples,
-    measured on fixed sentences rather than on the preview (``engines.similarity`` says why)."""
+    measured on fixed sentences rather than on the preview (``engines.similarity`` says why). The
+    samples' speaker embeddings made for it also give the analysis its speaker consistency."""
+    from audio.codec import resample
+    from audio.embedding import speaker_consistency, speaker_embedding
     from engines.similarity import voice_similarity
     from studio.output import render_output
 
@@ -188,7 +199,12 @@ def voice_speak_preview(
     speech = prepared.engine.synthesize(prepared.artifacts, text, options)
     preview = render_output(speech, fmt=PREVIEW_FORMAT, sample_rate=PREVIEW_RATE)
     progress.step("similarity")
-    return preview, voice_similarity(prepared.engine, prepared.artifacts, prepared.embeddings, options)
+    embeddings = [
+        speaker_embedding(resample(audio, REFERENCE_RATE, ANALYSIS_RATE), ANALYSIS_RATE)
+        for audio in prepared.speech
+    ]
+    prepared.analysis["speaker_consistency"] = round(speaker_consistency(embeddings), 3)
+    return preview, voice_similarity(prepared.engine, prepared.artifacts, embeddings, options)
 
 
 def _decode_samples(
@@ -245,25 +261,20 @@ def _clean_up(prepared: list[PreparedSample], options: dict, progress: JobProgre
     return f"applied to {verdicts.count('applied')} of {len(verdicts)} samples"
 
 
-def _analyse(prepared: list[PreparedSample], progress: JobProgress) -> tuple[dict, list[np.ndarray]]:
-    """The voice's analysis, and each sample's speaker embedding (reused for the similarity)."""
-    from audio.asr import detect_language, transcribe
+def _analyse(prepared: list[PreparedSample], language: str, progress: JobProgress) -> dict:
+    """What the engine needs (each sample's transcript) and the analysis a user sees first. Each
+    sample is transcribed in its declared language (the voice's, when it declares none). The speaker
+    embeddings (``voice_speak_preview``) and the language ID (``_detect_language``) run after the
+    voice is AVAILABLE: they only describe it."""
+    from audio.asr import transcribe
     from audio.codec import resample
-    from audio.embedding import speaker_consistency, speaker_embedding
     from audio.processing import quality_label, speech_snr_db
 
     progress.step("analyse")
-    # One language ID (Whisper base, ~0.7 s) for the whole voice, also the language every sample
-    # without a declared one is transcribed in (was: once more per such sample, inside transcribe).
-    longest = max(prepared, key=lambda p: p.speech_duration)
-    language, probability = detect_language(
-        resample(longest.audio, REFERENCE_RATE, ANALYSIS_RATE), ANALYSIS_RATE
-    )
-    snrs, embeddings = [], []
+    snrs = []
     for index, item in enumerate(prepared):
         audio16 = resample(item.audio, REFERENCE_RATE, ANALYSIS_RATE)
         snrs.append(speech_snr_db(audio16, ANALYSIS_RATE))
-        embeddings.append(speaker_embedding(audio16, ANALYSIS_RATE))
         if not item.sample.transcript:
             transcript = transcribe(audio16, ANALYSIS_RATE, language=item.sample.language or language)
             item.sample.transcript = transcript.text
@@ -275,12 +286,22 @@ def _analyse(prepared: list[PreparedSample], progress: JobProgress) -> tuple[dic
         "speech_duration": round(sum(p.speech_duration for p in prepared), 2),
         "snr_db": round(snr, 1),
         "quality": quality_label(snr),
-        "speaker_consistency": round(speaker_consistency(embeddings), 3),
-        "language_detected": language,
-        "language_probability": round(probability, 3),
         "samples_used": len(prepared),
     }
-    return analysis, embeddings
+    return analysis
+
+
+def _detect_language(prepared: PreparedVoice, progress: JobProgress) -> None:
+    """The language spoken in the longest sample, by Whisper base (~1 s), into the analysis: the page
+    shows it next to the language the voice was declared in."""
+    from audio.asr import detect_language
+    from audio.codec import resample
+
+    progress.step("language")
+    longest = max(prepared.speech, key=len)
+    language, probability = detect_language(resample(longest, REFERENCE_RATE, ANALYSIS_RATE), ANALYSIS_RATE)
+    prepared.analysis["language_detected"] = language
+    prepared.analysis["language_probability"] = round(probability, 3)
 
 
 # --- Previews: the same steps for a voice not created yet -------------------------------------------
@@ -301,6 +322,7 @@ def voice_preview_run(job: Job, progress: JobProgress) -> dict:
         artifacts_save_at(preview_artifacts_prefix(preview.id, prepared.engine.name), prepared.artifacts)
         options = SynthesisOptions(language=preview.language, stability=preview.stability)
         clip, similarity = voice_speak_preview(prepared, preview.text, options, progress)
+        _detect_language(prepared, progress)
     except Exception as exc:
         voice_preview_failed(preview_id=preview.id, error=error_message(exc, job.kind))
         raise

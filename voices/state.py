@@ -41,6 +41,7 @@ CLONE_STEP_LABELS = {
     "prepare engine": "Learning the voice",
     "preview": "Recording a preview",
     "similarity": "Checking the likeness",
+    "language": "Checking the language",
 }
 CONSENT_STEP_LABELS = {"transcribe": "Listening to the recording", "compare voices": "Comparing the voices"}
 

@@ -229,7 +229,12 @@ def _detail_context(request: HttpRequest, voice: Voice, form: VoiceEditForm | No
             analysis.get("language_detected", ""), analysis.get("language_detected", "")
         ),
         "tier_label": TIER_LABELS.get(voice.tier, voice.tier),
-        "in_progress": voice.status in (Voice.Status.PENDING, Voice.Status.PROCESSING),
+        # An AVAILABLE voice whose job still makes its preview and score is followed to the end too.
+        "in_progress": voice.status in (Voice.Status.PENDING, Voice.Status.PROCESSING)
+        or (job is not None and job.status not in Job.FINAL),
+        "finishing": voice.status == Voice.Status.AVAILABLE
+        and job is not None
+        and job.status not in Job.FINAL,
         "clone_steps": [(name, CLONE_STEP_LABELS.get(name, name)) for name, _ in CLONE_STEPS],
         "failure_text": plain_error(voice.error) or "The cloning stopped with an error.",
         "job": job,

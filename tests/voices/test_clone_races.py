@@ -86,3 +86,24 @@ def test_a_voice_deleted_during_cloning_stays_deleted_with_no_files_left(
     assert not Job.objects.filter(voice_id=voice_id).exists()
     assert not default_storage.exists(f"voices/{voice_id}")
     assert api.get(f"/v1/voices/{voice_id}").status_code == 404
+
+
+def test_a_voice_deleted_while_its_preview_is_made_stays_deleted_with_no_files_left(
+    api, user, speech_wav, eager_jobs, monkeypatch
+):
+    from voices import cloning
+
+    original = cloning.voice_speak_preview
+
+    def preview_step(prepared, *args, **kwargs):
+        voice_id = Job.objects.get(kind="clone", status="RUNNING").voice_id
+        assert Voice.objects.get(pk=voice_id).status == Voice.Status.AVAILABLE  # usable already
+        voice_delete(voice=Voice.objects.get(pk=voice_id), actor=user)
+        return original(prepared, *args, **kwargs)
+
+    monkeypatch.setattr(cloning, "voice_speak_preview", preview_step)
+    voice_id = clone(api, speech_wav())
+
+    assert not Voice.objects.filter(pk=voice_id).exists()
+    assert not default_storage.exists(f"voices/{voice_id}")
+    assert api.get(f"/v1/voices/{voice_id}").status_code == 404

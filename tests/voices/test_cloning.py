@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from audio.codec import decode
 from jobs.models import Job
-from voices.models import Voice
+from voices.models import Voice, VoiceEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -38,6 +38,7 @@ def test_a_clone_runs_every_step_and_makes_an_available_voice(api, speech_wav, e
     assert voice.status == "AVAILABLE", voice.error
     assert list(dict.fromkeys(steps)) == [
         "decode", "detect speech", "clean up", "analyse", "prepare engine", "preview", "similarity",
+        "language",
     ]  # fmt: skip
 
     body = api.get(f"/v1/voices/{voice.id}").json()
@@ -71,6 +72,55 @@ def test_a_failing_step_fails_the_voice_with_a_message_to_act_on(api, speech_wav
     assert body["status"] == "FAILED" and "quieter room" in body["error"]
     job = Job.objects.get(voice_id=voice_id)
     assert job.status == "FAILED" and job.error == body["error"]
+
+
+def test_the_voice_is_available_before_its_preview_and_score_are_made(
+    api, speech_wav, eager_jobs, monkeypatch
+):
+    from voices import cloning
+
+    seen = {}
+    original = cloning.voice_speak_preview
+
+    def preview_step(prepared, *args, **kwargs):
+        voice_id = Job.objects.get(kind="clone", status="RUNNING").voice_id
+        seen.update(api.get(f"/v1/voices/{voice_id}").json())
+        return original(prepared, *args, **kwargs)
+
+    monkeypatch.setattr(cloning, "voice_speak_preview", preview_step)
+    voice_id = clone(api, speech_wav()).json()["id"]
+
+    # While the preview was being made, the voice was already usable, with its analysis...
+    assert seen["status"] == "AVAILABLE" and seen["analysis"]["speech_duration"] > 8
+    assert seen["similarity_score"] is None and seen["preview_url"] is None
+    assert "language_detected" not in seen["analysis"]  # the language ID comes after, too
+    # ... and the finished job added what describes it.
+    body = api.get(f"/v1/voices/{voice_id}").json()
+    assert body["status"] == "AVAILABLE" and 0 <= body["similarity_score"] <= 1 and body["preview_url"]
+    assert body["analysis"]["language_detected"] == "en"
+    statuses = [
+        e.to_state for e in VoiceEvent.objects.filter(voice_ref=voice_id, action="status").order_by("id")
+    ]
+    assert statuses == ["PROCESSING", "AVAILABLE"]  # one AVAILABLE, when it became usable
+
+
+def test_a_failing_preview_leaves_the_voice_usable_and_the_job_says_why(
+    api, speech_wav, eager_jobs, monkeypatch
+):
+    from errors import InvalidInput
+    from voices import cloning
+
+    def broken(*args, **kwargs):
+        raise InvalidInput("The preview text could not be said.")
+
+    monkeypatch.setattr(cloning, "voice_speak_preview", broken)
+    voice_id = clone(api, speech_wav()).json()["id"]
+
+    body = api.get(f"/v1/voices/{voice_id}").json()
+    assert body["status"] == "AVAILABLE" and body["error"] == ""
+    assert body["similarity_score"] is None and body["preview_url"] is None
+    job = Job.objects.get(voice_id=voice_id)
+    assert job.status == "FAILED" and "preview text" in job.error
 
 
 def test_wait_true_answers_when_the_voice_is_ready(api, speech_wav, eager_jobs):

@@ -1,8 +1,10 @@
 """Cloning a voice: the request that starts it, and the worker's transitions of the voice's status.
 
-The worker's transitions (``voice_clone_processing``, ``voice_clone_succeeded``, ``voice_clone_failed``)
-lock the current row and write only the columns cloning owns (status, error, analysis, similarity,
-preview, progress). A moderator's suspension or the owner's visibility change made while the clone
+The worker's transitions (``voice_clone_processing``, ``voice_clone_ready``, ``voice_clone_succeeded``,
+``voice_clone_failed``) lock the current row and write only the columns cloning owns (status, error,
+analysis, similarity, preview, progress). The voice is AVAILABLE as soon as the engine has learnt it
+(``voice_clone_ready``); the job then goes on to the preview and the similarity score, which
+``voice_clone_succeeded`` adds (docs/architecture.md, "Cloning"). A moderator's suspension or the owner's visibility change made while the clone
 ran stays as it is; a voice deleted meanwhile is not brought back (``VoiceGone``), and what the worker
 stored for it is removed again.
 """
@@ -89,10 +91,30 @@ def _set_status(voice: Voice, status: str, reason: str = "") -> None:
 
 @transaction.atomic
 def voice_clone_processing(*, voice_id: str) -> Voice:
+    """The job starts (or starts again after its worker died). A voice that became usable in an
+    earlier run stays AVAILABLE: the run learns the same voice again (``prepare`` is deterministic)."""
     voice = _locked(voice_id)
-    _set_status(voice, Voice.Status.PROCESSING)
+    if voice.status != Voice.Status.AVAILABLE:
+        _set_status(voice, Voice.Status.PROCESSING)
     voice.error = ""
     voice.save(update_fields=["status", "error", "updated_at"])
+    return voice
+
+
+def voice_clone_ready(*, voice_id: str, analysis: dict) -> Voice:
+    """The engine has learnt the voice and its artefacts are stored: it is AVAILABLE from here, before
+    its preview and similarity score are made (they only describe it)."""
+    try:
+        with transaction.atomic():
+            voice = _locked(voice_id)
+            if voice.status != Voice.Status.AVAILABLE:
+                _set_status(voice, Voice.Status.AVAILABLE)
+            voice.analysis = analysis
+            voice.error = ""
+            voice.save(update_fields=["status", "analysis", "error", "updated_at"])
+    except VoiceGone:
+        voice_clone_discard(voice_id=voice_id)
+        raise
     return voice
 
 
@@ -104,7 +126,8 @@ def voice_clone_succeeded(
             voice = _locked(voice_id)
             old_preview = voice.preview.name if voice.preview else ""
             voice.preview.save(f"preview.{preview_format}", ContentFile(preview), save=False)
-            _set_status(voice, Voice.Status.AVAILABLE)
+            if voice.status != Voice.Status.AVAILABLE:
+                _set_status(voice, Voice.Status.AVAILABLE)
             voice.analysis = analysis
             voice.similarity_score = similarity_score
             voice.error = ""
@@ -126,9 +149,13 @@ def voice_clone_succeeded(
 
 @transaction.atomic
 def voice_clone_failed(*, voice_id: str, error: str) -> Voice | None:
+    """The job failed. A voice that is AVAILABLE already (it failed making its preview or score)
+    stays usable, without them; the job keeps the error."""
     voice = Voice.objects.select_for_update().filter(pk=voice_id).first()
     if voice is None:
         return None
+    if voice.status == Voice.Status.AVAILABLE:
+        return voice
     _set_status(voice, Voice.Status.FAILED, reason=error)
     voice.error = error
     voice.save(update_fields=["status", "error", "updated_at"])

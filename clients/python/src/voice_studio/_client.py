@@ -115,8 +115,10 @@ class Voices:
         **fields: Any,
     ) -> Voice:
         """Clone from files (paths, bytes or open files), an ``audio_url``, or save a preview
-        (``preview_id``). With ``wait`` the call returns once the voice is AVAILABLE (or raises
-        ``JobFailedError``), reporting each progress change to ``on_progress(job)``."""
+        (``preview_id``). With ``wait`` the call returns once the clone job has ended, the voice
+        AVAILABLE with its preview and similarity score (or raises ``JobFailedError``), reporting each
+        progress change to ``on_progress(job)``. A voice that became AVAILABLE before its job failed
+        (making the preview, say) is returned: it can speak, without a preview or score."""
         uploads = ([file] if file is not None else []) + list(files or [])
         if uploads:
             form = {key: _form_value(value) for key, value in {"name": name, **fields}.items()}
@@ -135,7 +137,7 @@ class Voices:
             return Voice.from_api(body)
         job = self._client.job_wait(job, on_progress)
         voice = self.get(body["id"])
-        if job["status"] == "FAILED":
+        if job["status"] == "FAILED" and voice.status != "AVAILABLE":
             raise JobFailedError(200, "clone_failed", job.get("error") or voice.error, None, voice.raw)
         return voice
 
