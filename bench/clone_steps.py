@@ -4,15 +4,18 @@
     python bench/clone_steps.py --voices slt --given-transcript
 
 Drives the same functions, in the same order, as ``voices/cloning.py`` (decode -> detect speech ->
-clean up -> analyse -> prepare engine -> preview -> similarity), without Django or a database: the
-sample is a WAV file's bytes (as uploaded), the preview is rendered, watermarked and encoded as the
-studio does, the similarity is ``engines.similarity.voice_similarity``. Prints wall and process-CPU
-seconds per step, median over the voices, for two flows:
+clean up -> analyse -> prepare engine, the voice AVAILABLE, then preview -> similarity -> language),
+without Django or a database: the sample is a WAV file's bytes (as uploaded), the preview is
+rendered, watermarked and encoded as the studio does, the similarity is
+``engines.similarity.voice_similarity``. Prints wall and process-CPU seconds per step, median over
+the voices, and the time to AVAILABLE, for two flows:
 
-- "before": language ID inside ``transcribe`` for each sample (no declared language), then again
-  on the longest sample for the analysis (two Whisper base detections);
-- "after": one detection on the longest sample, reused as the transcription language (what
-  ``voices/cloning.py`` does now).
+- "before" (until 2026-11-29): everything before AVAILABLE; the analysis runs Whisper base's
+  language ID, the speaker embedding and a beam-5 transcript;
+- "now" (``voices/cloning.py``): the analysis is the SNR and a greedy transcript; the speaker
+  embedding (in "similarity") and the language ID run after the voice is AVAILABLE.
+
+``bench/clone_latency.py`` measures the same through the API of a running studio.
 
 CPU seconds are the steadier number on a shared machine; the wall clock shows the overlap of the
 engine's two threads.
@@ -80,21 +83,19 @@ def clone(engine: OfflineEngine, data: bytes, transcript: str, flow: str) -> dic
     speech = steps.run("clean up", normalize_loudness, speech, REFERENCE_RATE)
     audio16 = resample(speech, REFERENCE_RATE, ANALYSIS_RATE)
 
-    def analyse_before():
-        snr_db(audio16, ANALYSIS_RATE, speech_segments(audio16, ANALYSIS_RATE))
-        embedding = speaker_embedding(audio16, ANALYSIS_RATE)
-        text = transcript or transcribe(audio16, ANALYSIS_RATE, language=None).text
-        detect_language(audio16, ANALYSIS_RATE)
-        return text, embedding
+    embeddings = []  # "before" made it in the analysis, "now" in the similarity step
 
-    def analyse_after():
+    def analyse_before():
         language, _ = detect_language(audio16, ANALYSIS_RATE)
         snr_db(audio16, ANALYSIS_RATE, speech_segments(audio16, ANALYSIS_RATE))
-        embedding = speaker_embedding(audio16, ANALYSIS_RATE)
-        text = transcript or transcribe(audio16, ANALYSIS_RATE, language=language).text
-        return text, embedding
+        embeddings.append(speaker_embedding(audio16, ANALYSIS_RATE))
+        return transcript or transcribe(audio16, ANALYSIS_RATE, language=language).text
 
-    text, embedding = steps.run("analyse", analyse_before if flow == "before" else analyse_after)
+    def analyse_now():
+        snr_db(audio16, ANALYSIS_RATE, speech_segments(audio16, ANALYSIS_RATE))
+        return transcript or transcribe(audio16, ANALYSIS_RATE, language="en", beam_size=1).text
+
+    text = steps.run("analyse", analyse_before if flow == "before" else analyse_now)
     artifacts = steps.run(
         "prepare engine", engine.prepare, [Reference(speech, REFERENCE_RATE, text, "en")], tier="instant"
     )
@@ -106,7 +107,14 @@ def clone(engine: OfflineEngine, data: bytes, transcript: str, flow: str) -> dic
         encode(marked, 44100, fmt="mp3")
 
     steps.run("preview", preview)
-    steps.run("similarity", voice_similarity, engine, artifacts, [embedding], SynthesisOptions(language="en"))
+
+    def similarity():
+        embedding = embeddings[0] if embeddings else speaker_embedding(audio16, ANALYSIS_RATE)
+        return voice_similarity(engine, artifacts, [embedding], SynthesisOptions(language="en"))
+
+    steps.run("similarity", similarity)
+    if flow == "now":
+        steps.run("language", detect_language, audio16, ANALYSIS_RATE)
     return steps.times
 
 
@@ -120,35 +128,41 @@ def main() -> None:
     voices = [v for v in reference_voices() if v.name in args.voices.split(",")]
     engine = OfflineEngine()
     first = voices[0].reference
-    for flow in ("before", "after"):  # warm every model up outside the timings
+    flows = ("before", "now")
+    for flow in flows:  # warm every model up outside the timings
         clone(engine, wav_bytes(first.samples, first.sample_rate), "", flow)
-    results: dict[str, dict[str, list[tuple[float, float]]]] = {
-        "before": defaultdict(list),
-        "after": defaultdict(list),
-    }
+    results: dict[str, dict[str, list[tuple[float, float]]]] = {flow: defaultdict(list) for flow in flows}
     for voice in voices:
         data = wav_bytes(voice.reference.samples, voice.reference.sample_rate)
         transcript = voice.reference.text if args.given_transcript else ""
-        for flow in ("before", "after"):
+        for flow in flows:
             for step, value in clone(engine, data, transcript, flow).items():
                 results[flow][step].append(value)
     print(
-        f"{'step':16s} {'before wall':>11s} {'cpu':>6s} {'after wall':>11s} {'cpu':>6s}   (median of {len(voices)})"
+        f"{'step':16s} {'before wall':>11s} {'cpu':>6s} {'now wall':>11s} {'cpu':>6s}   (median of {len(voices)})"
     )
-    totals = {flow: [0.0, 0.0] for flow in results}
-    for step in results["before"]:
+    totals = {flow: [0.0, 0.0] for flow in flows}
+    available = {"before": "similarity", "now": "prepare engine"}  # the last step before AVAILABLE
+    for step in results["now"]:
         cells = []
-        for flow in ("before", "after"):
+        for flow in flows:
+            if step not in results[flow]:
+                cells.append(f"{'-':>11s} {'-':>6s}")
+                continue
             wall = statistics.median(v[0] for v in results[flow][step])
             cpu = statistics.median(v[1] for v in results[flow][step])
             totals[flow][0] += wall
             totals[flow][1] += cpu
             cells.append(f"{wall:11.2f} {cpu:6.2f}")
+            if step == available[flow]:
+                totals[flow + " available"] = list(totals[flow])
         print(f"{step:16s} {' '.join(cells)}")
-    print(
-        f"{'total':16s} {totals['before'][0]:11.2f} {totals['before'][1]:6.2f} "
-        f"{totals['after'][0]:11.2f} {totals['after'][1]:6.2f}"
-    )
+    for label in ("available", "total"):
+        cells = [totals[f"{flow} available" if label == "available" else flow] for flow in flows]
+        print(
+            f"{'to ' + label if label == 'available' else label:16s} "
+            + " ".join(f"{w:11.2f} {c:6.2f}" for w, c in cells)
+        )
 
 
 if __name__ == "__main__":

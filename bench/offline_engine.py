@@ -4,6 +4,7 @@
     python bench/offline_engine.py --voices slt,kal --set neighbours=8 --set blend=0.3
     python bench/offline_engine.py --quick --tier standard  # base + offline rows, calibrated tier
     python bench/offline_engine.py --quick --transcript asr  # the reference's text heard by the ASR
+    python bench/offline_engine.py --quick --also-tier standard  # instant and standard, same samples
 
 For each voice: clone (prepare) a ~30 s reference with its transcript, say TEST_TEXT (~15 s), and
 measure clone time and synthesis real-time factor. Then say the three WER_TEXTS (TEST_TEXT and two
@@ -95,6 +96,7 @@ def bench_voice(
     tier: str = "instant",
     quick: bool = False,
     transcript: str = "given",
+    also_tiers: tuple[str, ...] = (),
 ) -> list[Row]:
     reference = Reference(
         voice.reference.samples, voice.reference.sample_rate, reference_transcript(voice, transcript)
@@ -117,8 +119,14 @@ def bench_voice(
         profile_kb=sum(len(b) for b in artifacts.values()) / 1024,
         convert_15s=convert_15s,
     )
+    compared = []
+    for other in also_tiers:
+        other_artifacts, other_s, other_cpu = timed(lambda t=other: engine.prepare([reference], tier=t))
+        compared.append(
+            judged(voice, other, spoken(engine, other_artifacts), clone_s=other_s, clone_cpu_s=other_cpu)
+        )
     if quick:
-        return [judged(voice, "base", base_audio), offline]
+        return [judged(voice, "base", base_audio), offline, *compared]
     boosts = {boost: spoken(engine, artifacts, similarity_boost=boost) for boost in (1.0, 0.6)}
     profile.spectral.exemplars = dataclasses.replace(profile.spectral.exemplars, pull=0.0)
     profile.spectral.spread_strength = 0.0
@@ -131,6 +139,7 @@ def bench_voice(
         judged(voice, "exemplar", exemplar_only),
         offline,
         *(judged(voice, f"boost {boost}", audios) for boost, audios in boosts.items()),
+        *compared,
     ]
 
 
@@ -198,7 +207,8 @@ def apply_overrides(pairs: list[str], tier: str = "instant") -> None:
     changes = {}
     for pair in pairs:
         name, _, value = pair.partition("=")
-        changes[name] = type(getattr(settings, name))(value)
+        kind = type(getattr(settings, name))
+        changes[name] = value.lower() in ("1", "true", "yes") if kind is bool else kind(value)
     preparation.TIER_SETTINGS[tier] = dataclasses.replace(settings, **changes)
 
 
@@ -210,6 +220,12 @@ def main() -> None:
     parser.add_argument("--set", action="append", default=[], help="TrainingSettings override name=value")
     parser.add_argument("--tier", default="instant", help="instant, standard (calibrated), premium ...")
     parser.add_argument("--quick", action="store_true", help="only the base and offline rows (no variants)")
+    parser.add_argument(
+        "--also-tier",
+        action="append",
+        default=[],
+        help="also clone the same reference at this tier (a row named after it), e.g. standard",
+    )
     parser.add_argument(
         "--transcript",
         default="given",
@@ -231,8 +247,10 @@ def main() -> None:
     )
     rows = []
     for voice in voices:
-        rows += bench_voice(engine, voice, base_audio, args.tier, args.quick, args.transcript)
-        print_rows(rows[-(2 if args.quick else 6) :])
+        rows += bench_voice(
+            engine, voice, base_audio, args.tier, args.quick, args.transcript, tuple(args.also_tier)
+        )
+        print_rows(rows[-((2 if args.quick else 6) + len(args.also_tier)) :])
     print()
     print_rows(rows)
     print_summary(rows)
