@@ -6,7 +6,7 @@
 Starts the embedded studio (bench/servers.py, one worker thread as a laptop runs it), then for each
 reference voice (``reference_voices.py``, ~30 s each) POSTs ``/v1/voices/clone`` (multipart, English,
 instant tier) and polls ``GET /v1/voices/{id}`` every 100 ms (faster polling takes CPU from the job: at 20 ms the embedded
-studio answering the polls made the clone ~40 % slower). Measured from the start of the upload:
+studio answering the polls made the clone ~8 % slower). Measured from the start of the upload:
 
 - **available**: the voice's status is AVAILABLE (speech requests for it are accepted from here);
 - **complete**: its preview and similarity score are there too (the clone job has ended);
