@@ -116,7 +116,8 @@ class PhraseScorer:
 
     ``log_probabilities(texts)`` gives, per text, the sum of the log-probabilities of its tokens, each
     given the audio and the tokens before it (teacher forcing, CTranslate2's ``align``): comparable
-    between texts of this recording, not across recordings. Reads the first 30 s. The recording is
+    between texts of this recording, not across recordings; ``per_token=True`` gives their mean, to
+    compare texts of different lengths. Reads the first 30 s. The recording is
     encoded once, on first use (~1 s on 2 cores); each text then costs one decoder pass (~40 ms for a
     consent phrase).
     """
@@ -126,7 +127,7 @@ class PhraseScorer:
         self._language = language.lower()
         self._encoded: tuple[object, int] | None = None  # (encoder output, frames of audio in it)
 
-    def log_probabilities(self, texts: list[str]) -> list[float]:
+    def log_probabilities(self, texts: list[str], *, per_token: bool = False) -> list[float]:
         from faster_whisper.tokenizer import Tokenizer
 
         model = _model(MULTILINGUAL_MODEL)
@@ -137,7 +138,8 @@ class PhraseScorer:
         for text in texts:
             tokens = tokenizer.encode(" " + text.strip())
             aligned = model.model.align(encoded, start, [tokens], frames)[0]
-            scores.append(float(np.sum(np.log(np.maximum(aligned.text_token_probs, 1e-12)))))
+            log_probs = np.log(np.maximum(aligned.text_token_probs, 1e-12))
+            scores.append(float(np.mean(log_probs) if per_token else np.sum(log_probs)))
         return scores
 
     def _encoding(self, model: WhisperModel) -> tuple[object, int]:

@@ -82,6 +82,11 @@ CODE_MARGIN = 0.0
 # The phrase must fit the recording better than any of _REFUSALS (refusal_margin): Whisper wrote
 # "I, Jane Doe, do not agree ..." as "... how to read that my voice ...", which passed the WER.
 REFUSAL_MARGIN = 0.0
+# When the transcript misses the words (WER over MAX_WER), the phrase may still fit the recording
+# nearly as well as what Whisper wrote (words_margin, mean log-probability per token): a garbled
+# transcript of a reading in noise. Calibrated by bench/consent_calibration.py (docs/decisions.md,
+# "Consent scores its words").
+WORDS_MARGIN = -1.0
 _REFUSALS = ("do not agree", "don't agree", "disagree", "never agree", "cannot agree", "won't agree")
 MIN_SIMILARITY = 0.75  # cosine; calibrated: see the docstring
 MIN_SPEECH_SECONDS = 1.0  # the phrase takes ~5 s to read; a cough or a click is not consent
@@ -120,6 +125,7 @@ class ConsentEvidence:
     similarity_threshold: float  # cosine
     transcript: str = ""
     wer: float = 1.0  # over the phrase without the name, 0 = word for word
+    words_ok: bool = False  # the WER is within its threshold, or the phrase scored (words_margin)
     digits_ok: bool = False
     # Set when the transcript missed the code: how much likelier the recording makes the phrase with
     # the expected code than with the likeliest other code tried (natural log; > CODE_MARGIN passes).
@@ -127,6 +133,10 @@ class ConsentEvidence:
     # How much likelier the recording makes the phrase than its likeliest refusal ("do not agree"...);
     # at or under REFUSAL_MARGIN the refusal is added to ``negations``. None when not measured.
     refusal_margin: float | None = None
+    # How much likelier the recording makes the phrase than the transcript, per token (natural log,
+    # usually < 0: the transcript is Whisper's best guess); when the WER is over its threshold, words
+    # over WORDS_MARGIN count as read. None when not measured.
+    words_margin: float | None = None
     negations: list[str] = field(default_factory=list)  # "not", "never"... heard but not in the phrase
     similarity: float | None = None  # cosine to the samples' mean d-vector; None when not measured
     watermark_confidence: float | None = None  # the watermark detector's score, 0..1; None when not measured
@@ -217,7 +227,10 @@ def verify_consent(
     ).text
     evidence.wer = round(phrase_error_rate(phrase, evidence.transcript), 4)
     evidence.digits_ok = code_heard(code, evidence.transcript)
-    scorer = asr.PhraseScorer(samples, sample_rate, language)  # encodes the clip once, for both scores
+    scorer = asr.PhraseScorer(samples, sample_rate, language)  # encodes the clip once, for every score
+    margin = words_margin(scorer, phrase, evidence.transcript)
+    evidence.words_margin = None if margin is None else round(margin, 3)
+    evidence.words_ok = words_read(evidence)
     if not evidence.digits_ok:
         evidence.code_margin = round(code_margin(scorer, phrase, code, evidence.transcript), 2)
         evidence.digits_ok = evidence.code_margin > CODE_MARGIN
@@ -286,7 +299,7 @@ def _failures(evidence: ConsentEvidence) -> list[str]:
             "Consent must be the speaker reading the phrase live, into a microphone."
         ]
     failures = []
-    if evidence.wer > evidence.wer_threshold:
+    if not evidence.words_ok:
         failures.append(
             f"The recording did not match the consent phrase (WER {evidence.wer:.0%}). "
             "Read the phrase exactly as shown."
@@ -355,6 +368,28 @@ def _distances_to_prefixes(reference: list[str], hypothesis: list[str]) -> list[
         for j, heard in enumerate(hypothesis, 1):
             row.append(min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (word != heard)))
     return row
+
+
+def words_read(evidence: ConsentEvidence) -> bool:
+    """The phrase's words were read: the transcript is close enough, or the phrase scores nearly as
+    well against the recording as the transcript does."""
+    if evidence.wer <= evidence.wer_threshold:
+        return True
+    return evidence.words_margin is not None and evidence.words_margin > WORDS_MARGIN
+
+
+def words_margin(scorer: PhraseScorer, phrase: str, transcript: str) -> float | None:
+    """Mean log-probability per token of the phrase, minus that of the transcript, on the recording.
+
+    Whisper's one best transcript of a reading in noise can be far from the words ("The brief at my
+    voice may be blown by voices 2-0" for "... agree that my voice may be cloned by Voice Studio ..."),
+    while the phrase itself still fits the recording nearly as well; a recording of other words makes
+    the phrase fit far worse than what was heard. None when nothing was heard.
+    """
+    if not heard_words(transcript):
+        return None
+    phrase_score, heard_score = scorer.log_probabilities([phrase, transcript], per_token=True)
+    return phrase_score - heard_score
 
 
 def negations_heard(phrase: str, transcript: str) -> list[str]:

@@ -345,7 +345,7 @@ def _causes(evidence) -> list[str]:  # noqa: ANN001
     if evidence.similarity is None:
         return ["no speech"]
     causes = []
-    if evidence.wer > evidence.wer_threshold:
+    if not evidence.words_ok:
         causes.append("WER")
     if evidence.negations:
         causes.append("negation")
@@ -366,6 +366,8 @@ def _recheck(consent, evidence, scorer, phrase: str, code: str):  # noqa: ANN001
 
     again = copy(evidence)
     again.wer = round(consent.phrase_error_rate(phrase, evidence.transcript), 4)
+    again.words_margin = consent.words_margin(scorer, phrase, evidence.transcript)
+    again.words_ok = consent.words_read(again)
     again.digits_ok = consent.code_heard(code, evidence.transcript)
     again.code_margin = None
     if not again.digits_ok:
@@ -476,7 +478,7 @@ def _print_margins(records: list[dict]) -> None:
     """The scored checks' margins (natural log) per kind of clip: how far each side is from 0."""
     print("\nmargins (phrase with the expected code / phrase vs its likeliest refusal), min .. max")
     for kind in ("genuine", *IMPOSTORS):
-        for field in ("code_margin", "refusal_margin"):
+        for field in ("code_margin", "refusal_margin", "words_margin"):
             values = sorted(r[field] for r in records if r["kind"] == kind and r.get(field) is not None)
             if values:
                 print(f"  {kind:14s} {field:15s} n={len(values):3d}  {values[0]:7.2f} .. {values[-1]:7.2f}")

@@ -202,14 +202,15 @@ def print_summary(rows: list[Row]) -> None:
 
 
 def apply_overrides(pairs: list[str], tier: str = "instant") -> None:
-    """``--set name=value`` changes the tier's TrainingSettings (for experiments)."""
-    settings = preparation.TIER_SETTINGS[tier]
-    changes = {}
+    """``--set name=value`` changes the tier's TrainingSettings, ``--set standard:name=value`` another
+    tier's (for experiments)."""
     for pair in pairs:
-        name, _, value = pair.partition("=")
+        target, _, setting = pair.rpartition(":")
+        name, _, value = setting.partition("=")
+        settings = preparation.TIER_SETTINGS[target or tier]
         kind = type(getattr(settings, name))
-        changes[name] = value.lower() in ("1", "true", "yes") if kind is bool else kind(value)
-    preparation.TIER_SETTINGS[tier] = dataclasses.replace(settings, **changes)
+        parsed = value.lower() in ("1", "true", "yes") if kind is bool else kind(value)
+        preparation.TIER_SETTINGS[target or tier] = dataclasses.replace(settings, **{name: parsed})
 
 
 def main() -> None:

@@ -291,7 +291,9 @@ def _evidence(consent: VoiceConsent) -> dict:
         "speech_seconds": evidence.get("speech_seconds"),
         "wer_percent": None if wer is None else round(wer * 100),
         "max_wer_percent": None if max_wer is None else round(max_wer * 100),
-        "wer_ok": None not in (wer, max_wer) and wer <= max_wer,
+        # Checks before the words were scored stored no words_ok: the WER decided alone then.
+        "wer_ok": evidence.get("words_ok", None not in (wer, max_wer) and wer <= max_wer),
+        "words_scored": None not in (wer, max_wer) and wer > max_wer and bool(evidence.get("words_ok")),
         "similarity": similarity,
         "min_similarity": min_similarity,
         "similarity_ok": None not in (similarity, min_similarity) and similarity >= min_similarity,

@@ -184,6 +184,28 @@ def test_a_reading_whose_transcript_misses_the_code_is_verified_by_scoring(
     assert evidence.transcript == misheard and evidence.code_margin > consent.CODE_MARGIN
 
 
+def test_a_reading_whose_transcript_misses_the_words_is_verified_by_scoring(
+    jane_samples, jane_reading, monkeypatch
+):
+    """In 20 dB hiss Whisper wrote an espeak-ng reading as "The brief at my voice may be blown by voices
+    2-0" (WER over the limit); the phrase itself still fits the recording better than that does."""
+    from audio import asr
+
+    misheard = "The brief hat mai voice mabey blown bye noises to do, code 4719."
+    monkeypatch.setattr(asr, "transcribe", lambda *args, **kwargs: asr.Transcript(misheard, "en", None))
+    evidence = _verify(jane_reading, jane_samples)
+    assert evidence.wer > consent.MAX_WER and evidence.words_margin > consent.WORDS_MARGIN
+    assert evidence.verified, evidence.reason
+
+
+def test_other_words_fit_worse_than_what_was_heard(jane_samples):
+    evidence = _verify(
+        _flite("slt", "The weather will be sunny tomorrow with a light breeze from the west."), jane_samples
+    )
+    assert evidence.wer > consent.MAX_WER and evidence.words_margin < consent.WORDS_MARGIN
+    assert "did not match the consent phrase" in evidence.reason
+
+
 def test_a_refusal_the_transcript_misses_is_caught_by_scoring(jane_samples, monkeypatch):
     """Whisper wrote an espeak-ng "I, Jane Doe, do not agree ..." as "... how to read that my voice ...",
     a WER the check lets through; scored against the phrase, "do not agree" fits the recording better."""

@@ -167,6 +167,30 @@ def test_a_code_matched_against_the_recording_says_so_beside_the_transcript(alic
     assert "called 234." in evidence_panel  # what Whisper wrote, shown as heard
 
 
+def test_words_matched_against_the_recording_say_so_beside_the_word_error_rate(alice_client, available_voice):
+    consent = consent_request(voice=available_voice)
+    VoiceConsent.objects.filter(pk=consent.pk).update(status="checking")
+    misheard = "The brief hat mai voice mabey blown bye noises to do, code 1234."
+    evidence = {
+        **FAILED_EVIDENCE,
+        "transcript": misheard,
+        "wer": 0.625,
+        "words_ok": True,
+        "words_margin": -0.4,
+    }
+    consent_record_result(
+        consent_id=consent.id,
+        evidence={**evidence, "similarity": 0.93, "decision": "verified"},
+        verified=True,
+        reason="The recording says the consent phrase in the voice of the samples.",
+    )
+
+    evidence_panel = alice_client.get(f"/voices/{available_voice.id}").content.decode()
+    evidence_panel = evidence_panel[evidence_panel.index('id="evidence-title"') :]
+    assert 'stat--ok"><dt>Word error rate</dt><dd>62% <span' in evidence_panel
+    assert "words matched against the recording" in evidence_panel and "max 50%" not in evidence_panel
+
+
 def test_generated_speech_refused_as_consent_shows_the_watermark_and_its_audit_entry(
     alice_client, available_voice
 ):
