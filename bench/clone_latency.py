@@ -89,13 +89,7 @@ def main() -> None:
         env["STUDIO_RATE_API"] = "100000/min"  # the bench polls every 100 ms
         studio = servers.studio_embedded_start(env, Path(root) / "logs")
         try:
-            key = servers.api_key_create(studio.env, "bench")
-            client = httpx.Client(
-                base_url=studio.base_url,
-                headers={"Authorization": f"Bearer {key}"},
-                timeout=120,
-                trust_env=False,
-            )
+            client = servers.api_client(studio)
             first = voices[0].reference
             clone(client, "warm-up", wav_bytes(first.samples, first.sample_rate), "")
             for voice in voices:

@@ -194,6 +194,16 @@ def api_key_create(env: dict[str, str], username: str) -> str:
     return manage(env, "create_api_key", username).stdout.strip().splitlines()[-1]
 
 
+def api_client(studio: Studio, username: str = "bench", *, timeout: float = 120.0) -> Any:
+    """An ``httpx.Client`` on the studio's API, signed in with a new API key of ``username``."""
+    import httpx
+
+    key = api_key_create(studio.env, username)
+    return httpx.Client(
+        base_url=studio.base_url, headers={"Authorization": f"Bearer {key}"}, timeout=timeout, trust_env=False
+    )
+
+
 # --- S3 (SeaweedFS) -------------------------------------------------------------------------------
 
 

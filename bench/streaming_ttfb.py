@@ -78,13 +78,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="studio-bench-stream-") as root:
         studio = servers.studio_embedded_start(servers.embedded_env(Path(root) / "data"), Path(root) / "logs")
         try:
-            key = servers.api_key_create(studio.env, "bench")
-            client = httpx.Client(
-                base_url=studio.base_url,
-                headers={"Authorization": f"Bearer {key}"},
-                timeout=600,
-                trust_env=False,
-            )
+            client = servers.api_client(studio, timeout=600)
             results: dict[tuple[str, str], list[tuple[float, float, int]]] = {}
             for endpoint, (path, headers) in endpoints.items():
                 body = {"voice_id": args.voice, "text": SENTENCES[1], "output_format": args.format}
