@@ -86,7 +86,7 @@ REFUSAL_MARGIN = 0.0
 # nearly as well as what Whisper wrote (words_margin, mean log-probability per token): a garbled
 # transcript of a reading in noise. Calibrated by bench/consent_calibration.py (docs/decisions.md,
 # "Consent scores its words").
-WORDS_MARGIN = -1.0
+WORDS_MARGIN = -2.8  # genuine readings -1.90 at worst, other sentences -3.71 at best: midway
 _REFUSALS = ("do not agree", "don't agree", "disagree", "never agree", "cannot agree", "won't agree")
 MIN_SIMILARITY = 0.75  # cosine; calibrated: see the docstring
 MIN_SPEECH_SECONDS = 1.0  # the phrase takes ~5 s to read; a cough or a click is not consent
