@@ -101,14 +101,19 @@ def voice_clone_processing(*, voice_id: str) -> Voice:
     return voice
 
 
+def _make_available(voice: Voice) -> None:
+    """AVAILABLE, audited once: the job's later steps (and a re-run) find it so already."""
+    if voice.status != Voice.Status.AVAILABLE:
+        _set_status(voice, Voice.Status.AVAILABLE)
+
+
 def voice_clone_ready(*, voice_id: str, analysis: dict) -> Voice:
     """The engine has learnt the voice and its artefacts are stored: it is AVAILABLE from here, before
     its preview and similarity score are made (they only describe it)."""
     try:
         with transaction.atomic():
             voice = _locked(voice_id)
-            if voice.status != Voice.Status.AVAILABLE:
-                _set_status(voice, Voice.Status.AVAILABLE)
+            _make_available(voice)
             voice.analysis = analysis
             voice.error = ""
             voice.save(update_fields=["status", "analysis", "error", "updated_at"])
@@ -126,8 +131,7 @@ def voice_clone_succeeded(
             voice = _locked(voice_id)
             old_preview = voice.preview.name if voice.preview else ""
             voice.preview.save(f"preview.{preview_format}", ContentFile(preview), save=False)
-            if voice.status != Voice.Status.AVAILABLE:
-                _set_status(voice, Voice.Status.AVAILABLE)
+            _make_available(voice)
             voice.analysis = analysis
             voice.similarity_score = similarity_score
             voice.error = ""
