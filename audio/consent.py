@@ -19,38 +19,45 @@ that my voice may be cloned by Voice Studio. Code 4 7 1 9."). ``verify_consent``
    in the transcript or by scoring: the phrase must fit the recording better than "do not agree" and
    the other refusals (``refusal_margin``);
 6. the voice: cosine between the clip's d-vector (speech only, steady background noise gated out) and
-   the mean of the samples' d-vectors.
+   the mean of the samples' d-vectors, the samples first played through the clip's noise and the same
+   gate (``_similarity``; docs/decisions.md, "Consent compares voices in the same noise").
 
 Pure logic: no database, no files; models are loaded (once) by ``audio``. The caller stores
 ``ConsentEvidence.as_dict()`` and moves the voice to verified or failed.
 
-Rates end to end (``python bench/consent_calibration.py rates``, ~40 min): false rejects by cause and
-false accepts by impostor kind, over 12 speakers x 10 random codes, clean and at 20 dB SNR; the
-numbers are in docs/decisions.md. The calibration below (``python bench/consent_calibration.py``, ~5 min)
-predates the switch from tiny.en to the base model: 12 offline speakers (flite kal, awb,
-rms, slt; espeak-ng en-us, en-us+f2, en-gb-x-rp+m7, en-us+klatt4; flite voices pitch/formant-shifted
-by sox -5, -4, +4, +5 semitones), 3 sample sentences each, Whisper tiny.en, the open-voicefilter
-d-vector. Measured:
+Rates end to end (``python bench/consent_calibration.py rates``, about 1.5 h): false rejects by cause
+and false accepts by impostor kind, over 12 speakers x 10 random codes, clean and at 20 dB SNR; the
+numbers are in docs/decisions.md. The calibration below (``python bench/consent_calibration.py``,
+~10 min): 12 offline speakers (flite kal, awb, rms, slt; espeak-ng en-us, en-us+f2,
+en-gb-x-rp+m7, en-us+klatt4; flite voices pitch/formant-shifted by sox -5, -4, +4, +5 semitones), 3
+sample sentences each, the open-voicefilter d-vector as ``_similarity`` computes it. The WER rows
+predate the switch from tiny.en to the base model. Measured:
 
-- cosine, same speaker (phrase vs samples): min 0.927, median 0.961, max 0.972 (n=12);
-- cosine, different speakers: min -0.06, median 0.24, p95 0.58, max 0.659 (n=132);
+- cosine, same speaker (phrase vs samples): min 0.934, median 0.961, max 0.971 (n=12, clean);
+- cosine, different speakers: min -0.03, median 0.25, p95 0.58, max 0.686 (n=132, clean: kal
+  pitched down 4 semitones against awb pitched down 5);
+- in 20 dB white noise (docs/decisions.md, "Consent compares voices in the same noise"), one
+  reading per speaker against every speaker's samples: same speaker min 0.897, different speakers
+  max 0.828 (the same low-pitched pair; the next is 0.742);
 - WER, the phrase read by its speaker: min 0.00, median 0.25, max 0.44 (kal pitched down 4
   semitones, heard as "I, Jane Billie, the brief at my voice may be blown by voices who do you");
 - WER, another sentence by the same speaker: 0.94 for every speaker.
 
-Hence MIN_SIMILARITY 0.75 (0.18 below the lowest same-speaker cosine, 0.09 above the highest
-different-speaker one; it is also where ``embedding.similarity_score`` reads 0.5) and MAX_WER 0.50
+Hence MIN_SIMILARITY 0.85: above the highest different-speaker cosine, clean or in noise (0.686,
+0.828), and below the lowest same-speaker one (0.934, 0.897). Noise pushes both ends up, the
+impostors' more than the genuine readings' floor, so 0.85 sits nearer the noisy impostor (0.02
+above) than the noisy genuine floor (0.05 below), and well under every clean reading. MAX_WER 0.50
 (0.06 above the worst genuine reading, 0.44 below another sentence; "I agree. Code 4 7 1 9." alone
 scores 0.56 and fails). End to end, all 12 genuine readings pass; all 12 other-speaker, stale-code,
 other-sentence and "do not agree" recordings fail, and so does silence.
 
 Left out of the different-speaker set on purpose, and printed by the script: espeak-ng's accents of
 its one default voice (en-us vs en-gb-scotland 0.91, vs en-029 0.90) are one synthetic person to
-this model, and the same flite voice 2 semitones higher scores 0.74. Synthetic voices are more alike
-than people (real different speakers measure ~0.35-0.6), so real impostors sit further below 0.75;
-but real same-speaker recordings made on different microphones sit lower than 0.93 too, which is why
-the threshold is not higher. The studio passes its settings ``STUDIO_CONSENT_MIN_SIMILARITY`` and
-``STUDIO_CONSENT_MAX_WER`` (environment variables of the same names) to override them once real
+this model, and the same flite voice 2 semitones higher scores 0.73. Synthetic voices are more alike
+than people (real different speakers measure ~0.35-0.6), so real impostors sit further below the
+threshold; but real same-speaker recordings made on different microphones sit lower than 0.93 too,
+and no real recordings were measured. The studio passes its settings ``STUDIO_CONSENT_MIN_SIMILARITY``
+and ``STUDIO_CONSENT_MAX_WER`` (environment variables of the same names) to override them once real
 recordings have been measured.
 
 The watermark check uses the detector's own threshold (``watermark.DETECTION_THRESHOLD``, 0.5) on the
@@ -88,7 +95,8 @@ REFUSAL_MARGIN = 0.0
 # "Consent scores its words").
 WORDS_MARGIN = -2.8  # genuine readings -1.90 at worst, other sentences -3.71 at best: midway
 _REFUSALS = ("do not agree", "don't agree", "disagree", "never agree", "cannot agree", "won't agree")
-MIN_SIMILARITY = 0.75  # cosine; calibrated: see the docstring
+MIN_SIMILARITY = 0.85  # cosine, the samples heard in the clip's noise; calibrated: see the docstring
+MAX_REFERENCE_SECONDS = 60.0  # of the samples, compared with the clip: bounds the check's work
 MIN_SPEECH_SECONDS = 1.0  # the phrase takes ~5 s to read; a cough or a click is not consent
 MAX_CLIP_SECONDS = 60.0  # the phrase, not a podcast: keeps Whisper's work bounded
 
@@ -199,16 +207,17 @@ def verify_consent(
     *,
     phrase: str,
     code: str,
-    reference_embeddings: list[np.ndarray],
+    references: list[tuple[np.ndarray, int]],
     language: str = "en",
     max_wer: float = MAX_WER,
     min_similarity: float = MIN_SIMILARITY,
 ) -> ConsentEvidence:
-    """Check a consent recording; the evidence says what was heard, the verdict and why."""
+    """Check a consent recording against the voice's samples (``references``: audio, sample rate);
+    the evidence says what was heard, the verdict and why."""
     from audio import asr, speech_activity, watermark
 
     code = _checked_code(code)
-    if not reference_embeddings:
+    if not references:
         raise InvalidInput("Add voice samples before verifying consent: there is no voice to compare with.")
     samples = np.asarray(clip_samples, dtype=np.float32).reshape(-1)
     segments = speech_activity.speech_segments(samples, sample_rate)
@@ -240,8 +249,7 @@ def verify_consent(
         evidence.refusal_margin = round(margin, 2)
         if margin <= REFUSAL_MARGIN and not evidence.negations:  # one reason is enough
             evidence.negations.append(refusal)
-    speech = speech_activity.keep_speech(_without_steady_noise(samples, sample_rate), sample_rate, segments)
-    evidence.similarity = round(_similarity(speech, sample_rate, reference_embeddings), 4)
+    evidence.similarity = round(_similarity(samples, sample_rate, segments, references), 4)
     return evidence.decide(_failures(evidence))
 
 
@@ -269,22 +277,46 @@ def _unusable_reason(clip_seconds: float, speech_seconds: float) -> str:
     return ""
 
 
-def _without_steady_noise(samples: np.ndarray, sample_rate: int) -> np.ndarray:
-    """The clip for the voice check, its steady background (hiss, fan) gated out, the noise measured
-    on its quietest frames: the d-vector of a reading in 20 dB white noise drifts from the clean
-    samples' (genuine cosines 0.67-0.81, most under MIN_SIMILARITY), and gated they come back to
-    0.79-0.92 while other speakers stay where they were (docs/decisions.md, "Consent scores its code")."""
-    from audio.processing import denoise, quietest_frames
+def _similarity(
+    clip: np.ndarray, rate: int, segments: list, references: list[tuple[np.ndarray, int]]
+) -> float:
+    """Cosine between the clip's d-vector and the mean of the samples', the samples heard in the clip's
+    noise (docs/decisions.md, "Consent compares voices in the same noise").
 
-    return denoise(samples, sample_rate, quietest_frames(samples, sample_rate))
+    The clip's steady background (hiss, fan) is measured on its quietest frames and gated out, since
+    a consent reading has too little background around its speech for ``remove_noise``. The gate
+    brings a reading in 20 dB of white noise back towards the voice, not all the way: noise and gate
+    leave their mark on the d-vector. So each sample gets the same: noise of the clip's spectrum, at
+    the clip's noise-to-signal ratio (seeded, so a verdict is reproducible), then the same gate.
+    Compared like with like, a genuine reading in hiss scores as it would clean; on a clean clip the
+    added noise is next to nothing and so is the change.
+    """
+    from audio.codec import resample
+    from audio.embedding import MODEL_RATE, cosine, speaker_embedding
+    from audio.processing import denoise, noise_like, quietest_frames
+    from audio.speech_activity import keep_speech, speech_segments
+
+    rate, clip = MODEL_RATE, resample(clip, rate, MODEL_RATE)  # each side at the embedder's rate, as decoded
+    noise = quietest_frames(clip, rate)
+    speech = keep_speech(denoise(clip, rate, noise), rate, segments)
+    noise_ratio = _rms(noise) / max(_rms(clip), 1e-12)
+    budget = int(MAX_REFERENCE_SECONDS * rate)
+    embeddings = []
+    for index, (audio, audio_rate) in enumerate(references):
+        sample = resample(np.asarray(audio, dtype=np.float32).reshape(-1), audio_rate, rate)[:budget]
+        budget -= sample.size
+        if sample.size == 0:
+            break
+        noisy = sample + noise_like(noise, sample.size, seed=index) * (noise_ratio * _rms(sample))
+        gated = denoise(noisy, rate, quietest_frames(noisy, rate))
+        voiced = keep_speech(gated, rate, speech_segments(gated, rate))
+        embeddings.append(speaker_embedding(voiced if voiced.size else gated, rate))
+    references_mean = np.mean([e / (np.linalg.norm(e) + 1e-12) for e in embeddings], axis=0)
+    return cosine(speaker_embedding(speech, rate), references_mean)
 
 
-def _similarity(speech: np.ndarray, sample_rate: int, reference_embeddings: list[np.ndarray]) -> float:
-    from audio.embedding import cosine, speaker_embedding
-
-    references = np.stack([np.asarray(e, dtype=np.float64).reshape(-1) for e in reference_embeddings])
-    references /= np.linalg.norm(references, axis=1, keepdims=True) + 1e-12
-    return cosine(speaker_embedding(speech, sample_rate), references.mean(axis=0))
+def _rms(samples: np.ndarray) -> float:
+    return float(np.sqrt(np.mean(np.square(samples, dtype=np.float64)))) if samples.size else 0.0
 
 
 def _failures(evidence: ConsentEvidence) -> list[str]:

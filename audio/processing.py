@@ -139,6 +139,24 @@ def quietest_frames(samples: np.ndarray, rate: int, fraction: float = 0.1) -> np
     return frames[powers <= np.quantile(powers, fraction)].reshape(-1)
 
 
+def noise_like(noise: np.ndarray, size: int, seed: int = 0) -> np.ndarray:
+    """``size`` samples of Gaussian noise with the average spectrum of ``noise`` and unit RMS.
+
+    Seeded, so a check that adds it (consent's noise-matched voice check) gives the same verdict on
+    the same recording. Silence (or nothing) as ``noise`` gives silence.
+    """
+    frame = _DENOISE_FFT
+    audio = np.asarray(noise, dtype=np.float64).reshape(-1)
+    if audio.size < frame or size <= 0 or not np.any(audio):
+        return np.zeros(max(size, 0), dtype=np.float32)
+    frames = audio[: audio.size // frame * frame].reshape(-1, frame) * np.hanning(frame)
+    spectrum = np.sqrt(np.mean(np.abs(np.fft.rfft(frames, axis=1)) ** 2, axis=0))
+    white = np.fft.rfft(np.random.default_rng(seed).standard_normal(size))
+    shape = np.interp(np.linspace(0.0, 1.0, white.size), np.linspace(0.0, 1.0, spectrum.size), spectrum)
+    shaped = np.fft.irfft(white * shape, n=size)
+    return (shaped / (np.sqrt(np.mean(shaped**2)) + 1e-12)).astype(np.float32)
+
+
 def speech_snr_db(samples: np.ndarray, rate: int) -> float:
     """The SNR a voice's analysis reports for a sample: ``snr_db`` at 16 kHz, speech found by VAD."""
     from audio.codec import resample

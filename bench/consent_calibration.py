@@ -95,14 +95,6 @@ def synthesize(speaker: Speaker, text: str) -> tuple[np.ndarray, int]:
     return samples, rate
 
 
-def embedding_of(samples: np.ndarray, rate: int) -> np.ndarray:
-    # The same preparation consent verification applies to the clip: speech only, pauses shortened.
-    from audio import embedding, speech_activity
-
-    speech = speech_activity.keep_speech(samples, rate, speech_activity.speech_segments(samples, rate))
-    return embedding.speaker_embedding(speech, rate)
-
-
 def describe(values: list[float]) -> str:
     array = np.asarray(values)
     return (
@@ -120,10 +112,10 @@ def calibrate_consent() -> None:
     phrase = consent.consent_phrase(SPEAKER_NAME, CODE)
     stale = consent.consent_phrase(SPEAKER_NAME, STALE_CODE)
     print(f"phrase: {phrase!r}\n")
-    references: dict[str, list[np.ndarray]] = {}
+    references: dict[str, list[tuple[np.ndarray, int]]] = {}
     clips: dict[str, dict[str, tuple[np.ndarray, int]]] = {}
     for speaker in SPEAKERS:
-        references[speaker.name] = [embedding_of(*synthesize(speaker, text)) for text in SAMPLE_SENTENCES]
+        references[speaker.name] = [synthesize(speaker, text) for text in SAMPLE_SENTENCES]
         clips[speaker.name] = {
             "right": synthesize(speaker, phrase),
             "stale code": synthesize(speaker, stale),
@@ -139,8 +131,8 @@ def calibrate_consent() -> None:
 def _report_borderline(phrase: str) -> None:
     print("borderline pairs (not in the sets above): cosine of B's consent clip to A's samples")
     for a, b in BORDERLINE_PAIRS:
-        refs = [embedding_of(*synthesize(a, text)) for text in SAMPLE_SENTENCES]
-        print(f"  {a.name} ← {b.name}: {_cosine_to_mean(embedding_of(*synthesize(b, phrase)), refs):.3f}")
+        refs = [synthesize(a, text) for text in SAMPLE_SENTENCES]
+        print(f"  {a.name} ← {b.name}: {_voice_similarity(synthesize(b, phrase), refs):.3f}")
 
 
 def _measure(consent, phrase, references, clips):  # noqa: ANN001, ANN202 - a bench script
@@ -151,9 +143,8 @@ def _measure(consent, phrase, references, clips):  # noqa: ANN001, ANN202 - a be
     right_wer: list[float] = []
     other_wer: list[float] = []
     for name, by_kind in clips.items():
-        clip_embedding = embedding_of(*by_kind["right"])
         for ref_name, refs in references.items():
-            cos = _cosine_to_mean(clip_embedding, refs)
+            cos = _voice_similarity(by_kind["right"], refs)
             (same.append(cos) if ref_name == name else other.append((cos, name, ref_name)))
         heard = asr.transcribe(*by_kind["right"], language="en").text
         right_wer.append(consent.phrase_error_rate(phrase, heard))
@@ -163,11 +154,12 @@ def _measure(consent, phrase, references, clips):  # noqa: ANN001, ANN202 - a be
     return same, other, right_wer, other_wer
 
 
-def _cosine_to_mean(embedding: np.ndarray, references: list[np.ndarray]) -> float:
-    from audio.embedding import cosine
+def _voice_similarity(clip: tuple[np.ndarray, int], references: list[tuple[np.ndarray, int]]) -> float:
+    """verify_consent's voice check alone: the clip against the samples heard in its noise."""
+    from audio import consent, speech_activity
 
-    stacked = np.stack(references)
-    return cosine(embedding, stacked.mean(axis=0))
+    samples, rate = clip
+    return consent._similarity(samples, rate, speech_activity.speech_segments(samples, rate), references)
 
 
 def _report(consent, same, other, right_wer, other_wer) -> None:  # noqa: ANN001
@@ -205,9 +197,7 @@ def _run_verifications(consent, phrase, references, clips) -> None:  # noqa: ANN
             "refusal": (clips[name]["refusal"], references[name]),
         }
         for case, ((samples, rate), refs) in cases.items():
-            evidence = consent.verify_consent(
-                samples, rate, phrase=phrase, code=CODE, reference_embeddings=refs
-            )
+            evidence = consent.verify_consent(samples, rate, phrase=phrase, code=CODE, references=refs)
             outcomes[case].append(evidence.decision)
             if case == "right" and not evidence.verified:
                 print(f"  {name} was refused: {evidence.reason}")
@@ -216,7 +206,7 @@ def _run_verifications(consent, phrase, references, clips) -> None:  # noqa: ANN
         16000,
         phrase=phrase,
         code=CODE,
-        reference_embeddings=references[names[0]],
+        references=references[names[0]],
     )
     per_call = (time.perf_counter() - started) / (len(outcomes) * len(names) + 1)
     print(f"\nverify_consent end to end ({per_call:.2f} s per call on this machine)")
@@ -384,7 +374,16 @@ def _near_code(code: str, rng) -> str:  # noqa: ANN001
     return code[:index] + digit + code[index + 1 :]
 
 
-def measure_rates(config: str = "shipped", n_codes: int = 10, n_impostor_codes: int = 2) -> None:
+def measure_rates(
+    config: str = "shipped",
+    n_codes: int = 10,
+    n_impostor_codes: int = 2,
+    *,
+    kinds: tuple[str, ...] = ("genuine", *IMPOSTORS),
+    first_speaker: int = 0,
+) -> None:
+    """Verify the clips of ``kinds`` of the speakers from ``first_speaker`` on; the others are still
+    made (and their noise drawn) so every clip is the one a full run verifies."""
     import random
 
     from audio import asr, consent
@@ -393,7 +392,7 @@ def measure_rates(config: str = "shipped", n_codes: int = 10, n_impostor_codes: 
     rng = random.Random(18)
     noise_rng = np.random.default_rng(18)
     names = [speaker.name for speaker in SPEAKERS]
-    references = {s.name: [embedding_of(*synthesize(s, text)) for text in SAMPLE_SENTENCES] for s in SPEAKERS}
+    references = {s.name: [synthesize(s, text) for text in SAMPLE_SENTENCES] for s in SPEAKERS}
     conditions = ("clean", f"noise {NOISE_SNR_DB:.0f} dB")
     genuine = {c: {"n": 0, "refused": 0, **dict.fromkeys(GENUINE_CAUSES, 0)} for c in conditions}
     cross_kinds = ("stale code (cross)", "code 1 digit off")
@@ -418,8 +417,10 @@ def measure_rates(config: str = "shipped", n_codes: int = 10, n_impostor_codes: 
                 samples, rate = synthesize(reader, text)
                 for condition in conditions:
                     clip = samples if condition == "clean" else _with_noise(samples, noise_rng)
+                    if index < first_speaker or kind not in kinds:
+                        continue
                     evidence = consent.verify_consent(
-                        clip, rate, phrase=phrase, code=code, reference_embeddings=references[speaker.name]
+                        clip, rate, phrase=phrase, code=code, references=references[speaker.name]
                     )
                     calls += 1
                     records.append(
@@ -446,13 +447,15 @@ def measure_rates(config: str = "shipped", n_codes: int = 10, n_impostor_codes: 
         # Every genuine reading, checked as if the studio expected another code: CROSS_CODES of the
         # speaker's other codes, and one code one digit off.
         for condition in conditions:
-            for code, evidence, clip, rate in transcripts[condition]:
-                scorer = asr.PhraseScorer(clip, rate)  # encoded once for the reading's re-checks
+            read = {code: rest for code, *rest in transcripts[condition]}
+            for code in codes:  # the rng draws happen for every reading, verified or not
                 others = rng.sample(sorted({c for c in codes if c != code}), CROSS_CODES)
-                for kind, other_code in [
-                    *((cross_kinds[0], c) for c in others),
-                    (cross_kinds[1], _near_code(code, rng)),
-                ]:
+                near = _near_code(code, rng)
+                if code not in read or "stale code" not in kinds:
+                    continue
+                evidence, clip, rate = read[code]
+                scorer = asr.PhraseScorer(clip, rate)  # encoded once for the reading's re-checks
+                for kind, other_code in [*((cross_kinds[0], c) for c in others), (cross_kinds[1], near)]:
                     verdict = _recheck(
                         consent,
                         evidence,
@@ -482,6 +485,17 @@ def _print_margins(records: list[dict]) -> None:
             values = sorted(r[field] for r in records if r["kind"] == kind and r.get(field) is not None)
             if values:
                 print(f"  {kind:14s} {field:15s} n={len(values):3d}  {values[0]:7.2f} .. {values[-1]:7.2f}")
+    print("\nvoice similarity (cosine, the samples heard in the clip's noise), min .. max")
+    for kind in ("genuine", "other speaker"):
+        for condition in dict.fromkeys(r["condition"] for r in records):
+            values = sorted(
+                r["similarity"]
+                for r in records
+                if r["kind"] == kind and r["condition"] == condition
+                if r.get("similarity") is not None
+            )
+            if values:
+                print(f"  {kind:14s} {condition:14s} n={len(values):3d}  {values[0]:.3f} .. {values[-1]:.3f}")
 
 
 def _print_rates(config, genuine, accepted, n_speakers, n_codes, elapsed, calls) -> None:  # noqa: ANN001
@@ -514,8 +528,15 @@ def main() -> None:
     elif sys.argv[1:] == ["generated"]:
         measure_generated()
     elif sys.argv[1:2] == ["rates"]:
-        config, *numbers = sys.argv[2:] or ["shipped"]
-        measure_rates(config, *(int(n) for n in numbers))
+        arguments, first, voice_only = sys.argv[2:], 0, False
+        if "--from" in arguments:  # resume: verify from this speaker (0-based) on
+            at = arguments.index("--from")
+            first, arguments = int(arguments[at + 1]), arguments[:at] + arguments[at + 2 :]
+        if "--voice-only" in arguments:  # only the clips the voice check decides; no code re-checks
+            voice_only, arguments = True, [a for a in arguments if a != "--voice-only"]
+        config, *numbers = arguments or ["shipped"]
+        kinds = ("genuine", "other speaker") if voice_only else ("genuine", *IMPOSTORS)
+        measure_rates(config, *(int(n) for n in numbers), kinds=kinds, first_speaker=first)
     else:
         calibrate_consent()
 

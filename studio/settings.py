@@ -411,7 +411,7 @@ STUDIO_AUTO_APPROVE_PRIVATE = env_bool("STUDIO_AUTO_APPROVE_PRIVATE", True)
 STUDIO_WATERMARK = env_str("STUDIO_WATERMARK", "on")
 # Consent verification thresholds (audio/consent.py documents how they were calibrated).
 STUDIO_CONSENT_MAX_WER = env_float("STUDIO_CONSENT_MAX_WER", 0.50)
-STUDIO_CONSENT_MIN_SIMILARITY = env_float("STUDIO_CONSENT_MIN_SIMILARITY", 0.75)
+STUDIO_CONSENT_MIN_SIMILARITY = env_float("STUDIO_CONSENT_MIN_SIMILARITY", 0.85)
 # /metrics needs "Authorization: Bearer <token>" when set (else restrict it at the proxy).
 STUDIO_METRICS_TOKEN = env_str("STUDIO_METRICS_TOKEN")
 STUDIO_XTTS_DIR = env_str("STUDIO_XTTS_DIR")

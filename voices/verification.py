@@ -27,14 +27,14 @@ def consent_verify_run(job: Job, progress: JobProgress) -> dict:
     progress.step("transcribe")
     with consent.file.open("rb") as handle:
         clip = decode(handle.read(), target_rate=CHECK_RATE).samples
-    references = _sample_embeddings(consent.voice)
+    references = _sample_audio(consent.voice)
     progress.step("compare voices")
     evidence = verify_consent(
         clip,
         CHECK_RATE,
         phrase=consent.phrase,
         code=consent.code,
-        reference_embeddings=references,
+        references=references,
         language="en",
         max_wer=settings.STUDIO_CONSENT_MAX_WER,
         min_similarity=settings.STUDIO_CONSENT_MIN_SIMILARITY,
@@ -49,13 +49,11 @@ def consent_verify_run(job: Job, progress: JobProgress) -> dict:
     }
 
 
-def _sample_embeddings(voice: Voice) -> list[np.ndarray]:
+def _sample_audio(voice: Voice) -> list[tuple[np.ndarray, int]]:
     from audio.codec import decode
-    from audio.embedding import speaker_embedding
 
-    embeddings = []
+    references = []
     for sample in voice.samples.all():
         with sample.file.open("rb") as handle:
-            audio = decode(handle.read(), target_rate=CHECK_RATE).samples
-        embeddings.append(speaker_embedding(audio, CHECK_RATE))
-    return embeddings
+            references.append((decode(handle.read(), target_rate=CHECK_RATE).samples, CHECK_RATE))
+    return references

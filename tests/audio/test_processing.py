@@ -9,6 +9,7 @@ from audio.processing import (
     PEAK_CEILING,
     denoise,
     loudness_lufs,
+    noise_like,
     normalize_loudness,
     quality_label,
     remove_noise,
@@ -106,6 +107,26 @@ def test_audio_too_short_to_denoise_is_returned_as_is(signals):
     blip = signals.noise(0.05, 0.1)
 
     np.testing.assert_array_equal(denoise(blip, RATE, noise=blip), blip)
+
+
+def test_noise_like_has_the_spectrum_of_the_noise_it_copies(signals):
+    """Consent's voice check plays the samples through the recording's noise: low hum stays low, hiss
+    stays high, and the same seed gives the same noise (a verdict must be reproducible)."""
+    from scipy.signal import butter, sosfilt
+
+    hiss = signals.noise(2.0, 0.1, seed=5)
+    rumble = sosfilt(butter(4, 300, fs=RATE, output="sos"), hiss).astype(np.float32)
+
+    def low_share(audio: np.ndarray) -> float:
+        power = np.abs(np.fft.rfft(audio)) ** 2
+        return float(power[: power.size * 500 // (RATE // 2)].sum() / power.sum())  # under 500 Hz
+
+    copied = noise_like(rumble, 3 * RATE, seed=1)
+    assert copied.dtype == np.float32 and copied.size == 3 * RATE
+    assert math.isclose(float(np.sqrt(np.mean(copied.astype(np.float64) ** 2))), 1.0, rel_tol=1e-3)
+    assert low_share(copied) > 0.95 and low_share(noise_like(hiss, 3 * RATE)) < 0.1
+    np.testing.assert_array_equal(copied, noise_like(rumble, 3 * RATE, seed=1))
+    assert not np.any(noise_like(np.zeros(RATE, np.float32), RATE))  # silence copies as silence
 
 
 def test_noise_removal_leaves_a_clean_recording_as_it_is(recording, signals):

@@ -221,7 +221,7 @@ def test_another_voice_reading_the_phrase_is_refused_with_the_reason(page, conse
     expect(result).to_contain_text("voice does not match the samples")
     evidence = page.locator("#trust .trust__evidence")
     expect(evidence).to_have_attribute("data-decision", "failed")
-    expect(evidence).to_contain_text("need 0.75")
+    expect(evidence).to_contain_text("need 0.85")
     screenshot(page, "23-consent-failed")
 
     page.get_by_role("button", name="Try again with a new phrase").click()
