@@ -3,10 +3,12 @@
     python bench/consent_calibration.py              # consent: WER and cosine distributions
     python bench/consent_calibration.py watermark    # watermark: timings, confidences, SNR
     python bench/consent_calibration.py generated    # the consent check's watermark test, ~1 min
-    python bench/consent_calibration.py rates [CONFIG] [CODES] [IMPOSTOR_CODES]
+    python bench/consent_calibration.py rates [CONFIG] [CODES] [IMPOSTOR_CODES] [--voice-only] [--from N]
         # false-reject / false-accept rates of verify_consent over 12 speakers x CODES random codes,
         # clean and with white noise at 20 dB SNR; CONFIG is "shipped" (default), "tiny" (tiny.en,
-        # no prompt: before issue 18) or "base" (multilingual base, no prompt)
+        # no prompt: before issue 18) or "base" (multilingual base, no prompt); --voice-only verifies
+        # only the genuine readings and other speakers (no stale codes, other text, refusals or code
+        # re-checks); --from N verifies from speaker N on (0-based), every clip the same as in a full run
 
 Speakers are offline synthetic voices (flite, espeak-ng) and sox-transformed copies of them, because
 no recordings of real people ship with the project. Each speaker reads three sample sentences (the
