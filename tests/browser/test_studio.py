@@ -20,7 +20,9 @@ def record(page, seconds: float) -> None:
     """Record from the fake microphone (espeak-ng speech) for about ``seconds``."""
     button = page.locator("#record-button")
     button.click()
-    expect(button).to_have_attribute("aria-pressed", "true")
+    # The page presses the button once the microphone is open: getUserMedia and the audio graph took
+    # over 5 s (Playwright's default) on a loaded 2-core CI machine.
+    expect(button).to_have_attribute("aria-pressed", "true", timeout=20_000)
     page.wait_for_function(
         "s => { const [m, x] = document.getElementById('record-timer').textContent.split(':');"
         " return Number(m) * 60 + Number(x) >= s; }",
