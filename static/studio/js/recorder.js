@@ -120,6 +120,7 @@ export function setupRecorder(elements, { onRecorded, canStart = () => true }) {
     }
   });
 
+  button.disabled = false; // the template renders it disabled until this handler exists
   return {
     isRecording: () => recorder.isRecording(),
     stop: () => recorder.isRecording() && recorder.stopRecording(),
