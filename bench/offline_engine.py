@@ -5,6 +5,7 @@
     python bench/offline_engine.py --quick --tier standard  # base + offline rows, calibrated tier
     python bench/offline_engine.py --quick --transcript asr  # the reference's text heard by the ASR
     python bench/offline_engine.py --quick --also-tier standard  # instant and standard, same samples
+    python bench/offline_engine.py --quick --renditions 3  # each text said 3 times: steadier WER
 
 For each voice: clone (prepare) a ~30 s reference with its transcript, say TEST_TEXT (~15 s), and
 measure clone time and synthesis real-time factor. Then say the three WER_TEXTS (TEST_TEXT and two
@@ -66,12 +67,18 @@ def speaker(samples: np.ndarray, rate: int) -> np.ndarray:
     return embedding.speaker_embedding(speech if len(speech) else samples, rate)
 
 
+# How many times each voice says each of the WER_TEXTS (``--renditions``). The base voice's delivery
+# is sampled, so one rendition's WER moves by a few words from run to run (4.5 <-> 11.7 % for one
+# voice); the mean over N renditions moves about 1/sqrt(N) as much.
+RENDITIONS = 1
+
+
 def judged(voice: ReferenceVoice, variant: str, spoken: list[Audio], **timings: float) -> Row:
-    """Mean similarity over the texts; WER over all their words together."""
+    """Mean similarity over the texts; WER over all their words together (every rendition's)."""
     held_out = speaker(voice.held_out.samples, voice.held_out.sample_rate)
     cosine = float(np.mean([embedding.cosine(speaker(a.samples, a.sample_rate), held_out) for a in spoken]))
     errors = words = 0
-    for text, audio in zip(WER_TEXTS, spoken, strict=True):
+    for text, audio in zip(WER_TEXTS * (len(spoken) // len(WER_TEXTS)), spoken, strict=True):
         heard = asr.transcribe(audio.samples, audio.sample_rate, language="en").text
         count = len(asr.normalize_words(text))
         errors += asr.word_error_rate(text, heard) * count
@@ -80,7 +87,9 @@ def judged(voice: ReferenceVoice, variant: str, spoken: list[Audio], **timings: 
 
 
 def spoken(engine: OfflineEngine, artifacts: dict[str, bytes], **options) -> list[Audio]:
-    return [engine.synthesize(artifacts, text, SynthesisOptions(**options)) for text in WER_TEXTS]
+    return [
+        engine.synthesize(artifacts, text, SynthesisOptions(**options)) for text in WER_TEXTS * RENDITIONS
+    ]
 
 
 def timed(function, *args):
@@ -233,12 +242,20 @@ def main() -> None:
         choices=["given", "asr", "asr-greedy"],
         help="the reference's text: known, or heard by the ASR (beam 5, as cloning does; or greedy)",
     )
+    parser.add_argument(
+        "--renditions",
+        type=int,
+        default=1,
+        help="say each WER text this many times per voice and row (steadier WER; N times the time)",
+    )
     args = parser.parse_args()
+    global RENDITIONS
+    RENDITIONS = args.renditions
     apply_overrides(args.set, args.tier)
     voices = [v for v in reference_voices() if not args.voices or v.name in args.voices.split(",")]
     engine = OfflineEngine()
     # Also loads Piper: model loading is not part of clone time.
-    base_audio = [Audio(base_voice.speak(text), base_voice.sample_rate()) for text in WER_TEXTS]
+    base_audio = [Audio(base_voice.speak(text), base_voice.sample_rate()) for text in WER_TEXTS * RENDITIONS]
     engine.synthesize(
         engine.prepare(
             [Reference(voices[0].held_out.samples, voices[0].held_out.sample_rate, voices[0].held_out.text)]
