@@ -131,6 +131,24 @@ def test_record_trim_upload_and_clone_a_voice(page, upload_wav):
     assert page.js_errors == []
 
 
+def test_record_waits_for_the_page_script_instead_of_losing_the_click(page):
+    """Record works only once recorder.js has wired it, so until then it is disabled: a click then
+    waits rather than vanishing (CI's phone journey clicked too early on a loaded machine)."""
+    sign_in(page)
+    held = []
+    page.route("**/recorder*.js", lambda route: held.append(route))
+    page.goto("/voices/new", wait_until="commit")
+    button = page.locator("#record-button")
+    expect(button).to_be_visible()
+    page.wait_for_timeout(500)  # the page has parsed and drawn the button; its script is held
+    assert held, "the recorder script was not requested"
+    expect(button).to_be_disabled()
+    for route in held:
+        route.continue_()
+    record(page, 2)
+    expect(page.locator(".sample")).to_have_count(1)
+
+
 def test_generate_speech_with_emotion_speed_pitch_and_similarity(page):
     sign_in(page)
     page.goto("/speech")
