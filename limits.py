@@ -80,6 +80,13 @@ TIER_SPEECH_SECONDS: dict[str, Range] = {
     "premium": Range(300.0, 1800.0, "s"),
     "professional": Range(900.0, 4 * 3600.0, "s"),
 }
+# The instant tier learns from at most this much speech, shared among the samples in proportion, each
+# keeping at least INSTANT_SAMPLE_SHARE_SECONDS (an emotion-tagged sample keeps its say); the rest is
+# transcribed after the voice is usable. The offline engine came out no closer from 80-96 s than from
+# ~30 s, while the time to a usable voice grew with the audio: 3.0 -> 9.0 s (docs/engines.md, "Time
+# to a usable voice").
+INSTANT_LEARN_SECONDS = 30.0
+INSTANT_SAMPLE_SHARE_SECONDS = 4.0
 # A preview speaks before consent is recorded: a sentence or two, not a way to make long speech.
 PREVIEW_TEXT_MAX_CHARS = 300
 TRIM_MIN_SECONDS = 0.5  # a trimmed region shorter than this is a slip of the mouse

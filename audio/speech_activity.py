@@ -120,5 +120,21 @@ def keep_speech(
     return np.concatenate([np.asarray(samples[a:b], dtype=np.float32) for a, b in kept])
 
 
+def quiet_cut(samples: np.ndarray, sample_rate: int, seconds: float, search: float = 1.5) -> int:
+    """Where to cut speech near ``seconds`` (a sample index): the middle of the quietest 20 ms in the
+    ``search`` seconds before it, a pause between words wherever there is one. The whole length when
+    the recording is no longer than ``seconds``."""
+    end = _index(seconds, sample_rate, len(samples))
+    if end >= len(samples):
+        return len(samples)
+    hop = max(1, round(0.02 * sample_rate))
+    start = _index(seconds - search, sample_rate, len(samples))
+    frames = (end - start) // hop
+    if frames == 0:
+        return end
+    window = np.asarray(samples[start : start + frames * hop], dtype=np.float32).reshape(frames, hop)
+    return start + int(np.argmin((window**2).mean(axis=1))) * hop + hop // 2
+
+
 def _index(seconds: float, sample_rate: int, length: int) -> int:
     return int(min(max(round(seconds * sample_rate), 0), length))

@@ -2,6 +2,7 @@
 
     python bench/clone_latency.py                        # the six reference voices, transcripts from ASR
     python bench/clone_latency.py --voices slt,kal --given-transcript
+    python bench/clone_latency.py --long                 # also an ~80-95 s sample of each voice
 
 Starts the embedded studio (bench/servers.py, one worker thread as a laptop runs it), then for each
 reference voice (``reference_voices.py``, ~30 s each) POSTs ``/v1/voices/clone`` (multipart, English,
@@ -13,6 +14,11 @@ studio answering the polls made the clone ~8 % slower). Measured from the start 
 - the moment each job step was first seen (``progress.step``), for a step profile from the outside.
 
 A warm-up clone (models load, first use) is not counted. Medians, and the worst voice.
+
+``--long`` also clones each voice from one ~80-95 s sample (the reference and two more paragraphs,
+``reference_voices.long_reference``) and prints how much longer it took than the ~30 s one: the
+instant tier learns from at most ``limits.INSTANT_LEARN_SECONDS`` of speech, so the ratio should
+stay near 1 for "available" (the rest is transcribed after it, so "complete" grows).
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import servers  # noqa: E402
-from bench.reference_voices import reference_voices  # noqa: E402
+from bench.reference_voices import long_reference, reference_voices  # noqa: E402
 
 POLL_SECONDS = 0.1
 
@@ -81,6 +87,7 @@ def main() -> None:
     )
     parser.add_argument("--voices", default="", help="comma-separated subset of the reference voices")
     parser.add_argument("--given-transcript", action="store_true", help="send each sample's transcript")
+    parser.add_argument("--long", action="store_true", help="also clone an ~80-95 s sample of each voice")
     args = parser.parse_args()
     voices = [v for v in reference_voices() if not args.voices or v.name in args.voices.split(",")]
     results: dict[str, dict[str, float]] = {}
@@ -98,17 +105,32 @@ def main() -> None:
                 results[voice.name] = clone(
                     client, voice.name, wav_bytes(clip.samples, clip.sample_rate), transcript
                 )
+                if args.long:
+                    clip = long_reference(voice)
+                    transcript = clip.text if args.given_transcript else ""
+                    results[f"{voice.name} long"] = clone(
+                        client, f"{voice.name} long", wav_bytes(clip.samples, clip.sample_rate), transcript
+                    )
         finally:
             studio.kill()
     print(f"{'voice':12s} {'available s':>11s} {'complete s':>10s}   steps first seen (s)")
     for name, events in results.items():
         steps = "  ".join(f"{k[5:]} {v:.2f}" for k, v in events.items() if k.startswith("step "))
         print(f"{name:12s} {events['available']:11.2f} {events['complete']:10.2f}   {steps}")
-    for event in ("available", "complete"):
-        values = [events[event] for events in results.values()]
-        print(
-            f"{event}: median {statistics.median(values):.2f} s, worst {max(values):.2f} s over {len(values)} voices"
-        )
+    for label, names in (
+        ("", [n for n in results if not n.endswith(" long")]),
+        ("long ", [n for n in results if n.endswith(" long")]),
+    ):
+        for event in ("available", "complete") if names else ():
+            values = [results[name][event] for name in names]
+            print(
+                f"{label}{event}: median {statistics.median(values):.2f} s, worst {max(values):.2f} s"
+                f" over {len(values)} voices"
+            )
+    if args.long:
+        for event in ("available", "complete"):
+            ratios = [results[f"{v.name} long"][event] / results[v.name][event] for v in voices]
+            print(f"{event}, long sample / ~30 s sample: median x{statistics.median(ratios):.2f}")
 
 
 if __name__ == "__main__":

@@ -44,6 +44,21 @@ HELD_OUT_TEXT = (
     "If the post arrives, leave it on the kitchen table, and feed the cat twice a day."
 )
 
+# Two more paragraphs for a long sample (``long_reference``: with REFERENCE_TEXT, ~80-95 s).
+EXTRA_REFERENCE_TEXTS = (
+    "Last autumn my sister and I drove north to visit our grandparents, who still live in the small stone "
+    "house where our mother grew up. The road climbs through pine forests and past a lake so still that "
+    "the mountains look twice as tall. We stopped for coffee in a village with one shop, one church and a "
+    "surprising number of dogs. My grandfather showed us his workshop, full of half-finished chairs and "
+    "the smell of sawdust, and my grandmother insisted that we eat three helpings of everything she had "
+    "cooked.",
+    "If you have ever tried to learn a musical instrument as an adult, you will know how humbling the "
+    "first months can be. Your fingers refuse to go where you tell them, and every song sounds like a "
+    "warning siren. But somewhere around the third month something changes: a chord rings clearly, a "
+    "melody holds together, and you realise that practice really does add up. Keep a notebook, play a "
+    "little every day, and be patient with yourself.",
+)
+
 # What engines are asked to say in benchmarks: ~15 s, unseen in both clips above.
 TEST_TEXT = (
     "Our library will close early on Friday because the heating system is being repaired. "
@@ -156,6 +171,20 @@ def make_clip(recipe: VoiceRecipe, text: str, cache_dir: Path | None = None) -> 
     if not path.exists():
         _render(recipe, text, path)
     return _load(path, text)
+
+
+def long_reference(voice: ReferenceVoice, cache_dir: Path | None = None) -> Clip:
+    """The voice's reference followed by EXTRA_REFERENCE_TEXTS in the same voice, as one clip."""
+    recipe = next(r for r in VOICE_RECIPES if r.name == voice.name)
+    parts = [voice.reference] + [make_clip(recipe, text, cache_dir) for text in EXTRA_REFERENCE_TEXTS]
+    rate = voice.reference.sample_rate
+    if any(part.sample_rate != rate for part in parts):
+        raise RuntimeError(f"{voice.name}: its clips differ in sample rate")
+    return Clip(
+        samples=np.concatenate([part.samples for part in parts]),
+        sample_rate=rate,
+        text=" ".join(part.text for part in parts),
+    )
 
 
 def reference_voices(

@@ -2,7 +2,9 @@
 
 Steps (each reported with its name, percent and ETA): decode → detect speech → clean up → analyse →
 prepare engine, and the voice is AVAILABLE (``voice_clone_ready``); then preview → similarity →
-language, which describe the voice and are added when the job ends. Time to a usable voice is what a
+language → transcripts, which describe the voice and are added when the job ends. The instant tier
+learns from at most ``limits.INSTANT_LEARN_SECONDS`` of the samples' speech; the rest of each sample
+is transcribed in the last step, so every sample's stored transcript is whole. Time to a usable voice is what a
 user waits for, so nothing that only describes the voice runs before it (docs/architecture.md,
 "Cloning"; ``bench/clone_latency.py`` measures it). A failure before AVAILABLE marks the voice FAILED
 with a message the user can act on; the job's own row says the same.
@@ -49,6 +51,7 @@ CLONE_STEPS = [
     ("preview", 2),
     ("similarity", 2),  # fixed sentences rendered and measured (engines.similarity)
     ("language", 1),  # Whisper base's language ID, shown next to the declared language
+    ("transcripts", 1),  # what the instant tier did not learn from, so each stored transcript is whole
 ]
 PREVIEW_TEXT = {
     "en": "Hello! This is a preview of my cloned voice. I can read anything you type, in any mood.",
@@ -85,6 +88,13 @@ class PreparedSample:
     segments: list[tuple[float, float]]  # the speech in ``recording``
     audio: np.ndarray  # at REFERENCE_RATE, trimmed to speech, cleaned
     speech_duration: float
+    learned: int | None = None  # the engine learns from audio[:learned] only (None: all of it)
+    learned_transcript: str = ""  # the transcript of that part, until the rest is transcribed
+    transcript_language: str = ""  # what the learned part was transcribed in; the rest is too
+
+    @property
+    def learned_audio(self) -> np.ndarray:
+        return self.audio if self.learned is None else self.audio[: self.learned]
 
 
 @dataclass
@@ -95,6 +105,7 @@ class PreparedVoice:
     artifacts: Artifacts
     analysis: dict
     speech: list[np.ndarray]  # each sample's cleaned speech at REFERENCE_RATE (similarity, language)
+    partly_learned: list[PreparedSample]  # samples whose rest ``_transcribe_rest`` still transcribes
 
 
 def voice_clone_run(job: Job, progress: JobProgress) -> dict:
@@ -145,6 +156,7 @@ def _clone(voice: Voice, progress: JobProgress) -> dict:
     options = SynthesisOptions(language=voice.language, stability=voice.stability)
     preview, similarity = voice_speak_preview(prepared, text, options, progress)
     _detect_language(prepared, progress)
+    _transcribe_rest(prepared, progress)
     voice_clone_succeeded(
         voice_id=voice.id,
         analysis=prepared.analysis,
@@ -170,6 +182,8 @@ def voice_prepare(
     decoded = _decode_samples(sources, progress)
     prepared = _detect_speech(decoded, tier, progress)
     noise_removal = _clean_up(prepared, training_options, progress)
+    if tier == "instant":
+        _share_learning(prepared)
     analysis = _analyse(prepared, language, progress)
     if noise_removal is not None:
         analysis["noise_removal"] = noise_removal
@@ -177,12 +191,17 @@ def voice_prepare(
     progress.step("prepare engine")
     references = [
         Reference(
-            p.audio, REFERENCE_RATE, p.sample.transcript, p.sample.language or language, p.sample.emotion
+            p.learned_audio,
+            REFERENCE_RATE,
+            p.sample.transcript if p.learned is None else p.learned_transcript,
+            p.sample.language or language,
+            p.sample.emotion,
         )
         for p in prepared
     ]
     artifacts = engine.prepare(references, tier=tier, progress=progress.callback("prepare engine"))
-    return PreparedVoice(engine, artifacts, analysis, [p.audio for p in prepared])
+    partly = [p for p in prepared if p.learned is not None]
+    return PreparedVoice(engine, artifacts, analysis, [p.audio for p in prepared], partly)
 
 
 def voice_speak_preview(
@@ -279,11 +298,16 @@ def _analyse(prepared: list[PreparedSample], language: str, progress: JobProgres
         if not item.sample.transcript:
             # Greedy: ~1.2 s sooner than beam 5 on 30 s, on the way to a usable voice, for a clone as
             # good within the bench's noise (docs/engines.md, "Time to a usable voice").
-            transcript = transcribe(
-                audio16, ANALYSIS_RATE, language=item.sample.language or language, beam_size=GREEDY
-            )
-            item.sample.transcript = transcript.text
-            item.sample.on_transcribed(transcript.text)
+            learned16 = audio16 if item.learned is None else audio16[: _at_analysis_rate(item.learned)]
+            item.transcript_language = item.sample.language or language
+            text = transcribe(
+                learned16, ANALYSIS_RATE, language=item.transcript_language, beam_size=GREEDY
+            ).text
+            if item.learned is None:
+                item.sample.transcript = text
+                item.sample.on_transcribed(text)
+            else:
+                item.learned_transcript = text
         progress.step("analyse", (index + 1) / (len(prepared) + 1))
     snr = float(np.median(snrs))
     analysis = {
@@ -294,6 +318,45 @@ def _analyse(prepared: list[PreparedSample], language: str, progress: JobProgres
         "samples_used": len(prepared),
     }
     return analysis
+
+
+def _at_analysis_rate(index: int) -> int:
+    return round(index * ANALYSIS_RATE / REFERENCE_RATE)
+
+
+def _share_learning(prepared: list[PreparedSample]) -> None:
+    """Past ``limits.INSTANT_LEARN_SECONDS`` of speech, the instant tier learns from the first part of
+    each sample without a typed transcript (a typed one cannot be cut with the audio): shares in
+    proportion to length, each at least ``INSTANT_SAMPLE_SHARE_SECONDS``, cut at a pause."""
+    from audio.speech_activity import quiet_cut
+
+    open_ = [p for p in prepared if not p.sample.transcript]
+    typed = sum(len(p.audio) for p in prepared if p.sample.transcript) / REFERENCE_RATE
+    total = sum(len(p.audio) for p in open_) / REFERENCE_RATE
+    room = limits.INSTANT_LEARN_SECONDS - typed
+    if total <= room:
+        return
+    for item in open_:
+        seconds = len(item.audio) / REFERENCE_RATE
+        share = max(limits.INSTANT_SAMPLE_SHARE_SECONDS, room * seconds / total)
+        if seconds > share + 1.0:  # less than a second left over: not worth a cut
+            item.learned = quiet_cut(item.audio, REFERENCE_RATE, share)
+
+
+def _transcribe_rest(prepared: PreparedVoice, progress: JobProgress) -> None:
+    """The part of each sample the instant tier did not learn from, transcribed and joined to the
+    learned part's transcript, so the stored transcript is the whole sample's (shown, and reused by a
+    later clone of the same samples)."""
+    from audio.asr import transcribe
+    from audio.codec import resample
+
+    progress.step("transcripts")
+    for index, item in enumerate(prepared.partly_learned):
+        progress.step("transcripts", index / len(prepared.partly_learned))
+        rest16 = resample(item.audio[item.learned :], REFERENCE_RATE, ANALYSIS_RATE)
+        rest = transcribe(rest16, ANALYSIS_RATE, language=item.transcript_language, beam_size=GREEDY).text
+        item.sample.transcript = f"{item.learned_transcript} {rest}".strip()
+        item.sample.on_transcribed(item.sample.transcript)
 
 
 def _detect_language(prepared: PreparedVoice, progress: JobProgress) -> None:
@@ -328,6 +391,7 @@ def voice_preview_run(job: Job, progress: JobProgress) -> dict:
         options = SynthesisOptions(language=preview.language, stability=preview.stability)
         clip, similarity = voice_speak_preview(prepared, preview.text, options, progress)
         _detect_language(prepared, progress)
+        _transcribe_rest(prepared, progress)
     except Exception as exc:
         voice_preview_failed(preview_id=preview.id, error=error_message(exc, job.kind))
         raise

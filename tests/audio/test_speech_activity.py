@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from audio.speech_activity import keep_speech, speech_duration, speech_segments, trim_silence
+from audio.speech_activity import keep_speech, quiet_cut, speech_duration, speech_segments, trim_silence
 
 RATE = 16000
 
@@ -88,3 +88,13 @@ def test_speech_across_the_one_minute_seam_is_measured_as_one_stretch(padded, se
     assert straddling[0][0] == pytest.approx(lead + alone[0][0], abs=0.1)
     assert straddling[-1][1] == pytest.approx(lead + alone[-1][1], abs=0.1)
     assert speech_duration(straddling) == pytest.approx(speech_duration(alone), abs=0.5)
+
+
+def test_a_quiet_cut_lands_in_the_pause_before_the_limit():
+    rate = 16000
+    rng = np.random.default_rng(0)
+    speech = (0.3 * rng.standard_normal(6 * rate)).astype(np.float32)
+    speech[int(4.2 * rate) : int(4.5 * rate)] *= 0.001  # a pause between 4.2 and 4.5 s
+    cut = quiet_cut(speech, rate, 5.0)
+    assert 4.2 * rate <= cut <= 4.5 * rate
+    assert quiet_cut(speech, rate, 10.0) == len(speech)  # shorter than the limit: all of it

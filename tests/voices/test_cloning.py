@@ -13,6 +13,16 @@ from voices.models import Voice, VoiceEvent
 
 pytestmark = pytest.mark.django_db
 
+TALK_LONG = (
+    "Good morning everyone, and welcome to the studio. Today we are going to record a few sentences so that "
+    "the computer can learn how my voice sounds. I will speak clearly and calmly, at my usual pace, and I "
+    "will try not to rush through the words. The weather this week has been cold and bright, with frost on "
+    "the windows every morning and a low sun that makes long shadows across the fields. My neighbours have "
+    "started to decorate their houses, and the children on our street are already counting the days until "
+    "the holidays. In the evenings I like to read by the fire, or to cook something slow, like a soup with "
+    "beans and onions and a little smoked paprika, while the radio plays old songs in the kitchen."
+)
+
 
 def clone(api, wav: bytes, **fields):
     return api.post(
@@ -38,7 +48,7 @@ def test_a_clone_runs_every_step_and_makes_an_available_voice(api, speech_wav, e
     assert voice.status == "AVAILABLE", voice.error
     assert list(dict.fromkeys(steps)) == [
         "decode", "detect speech", "clean up", "analyse", "prepare engine", "preview", "similarity",
-        "language",
+        "language", "transcripts",
     ]  # fmt: skip
 
     body = api.get(f"/v1/voices/{voice.id}").json()
@@ -57,6 +67,33 @@ def test_a_clone_runs_every_step_and_makes_an_available_voice(api, speech_wav, e
     audio = decode(b"".join(preview.streaming_content), target_rate=None)
     assert audio.sample_rate == 44100 and audio.duration > 2
     assert Job.objects.get(voice_id=voice.id).status == Job.Status.SUCCEEDED
+
+
+def test_an_instant_clone_learns_from_30_s_of_a_long_sample_and_still_transcribes_all_of_it(
+    api, speech_wav, eager_jobs, monkeypatch
+):
+    import limits
+    from engines.offline import OfflineEngine
+    from voices import cloning
+
+    learned = []
+    original = OfflineEngine.prepare
+
+    def spy(self, references, **kwargs):
+        learned.append(sum(len(r.samples) / r.sample_rate for r in references))
+        return original(self, references, **kwargs)
+
+    monkeypatch.setattr(OfflineEngine, "prepare", spy)
+    ending = "At the very end, the purple giraffe counted seven lanterns by the harbour."
+    text = " ".join([TALK_LONG, ending])
+    voice_id = clone(api, speech_wav(text)).json()["id"]
+    body = api.get(f"/v1/voices/{voice_id}").json()
+    assert body["status"] == "AVAILABLE", body["error"]
+    assert body["analysis"]["speech_duration"] > 40
+    assert learned and learned[0] <= limits.INSTANT_LEARN_SECONDS + 0.1
+    transcript = body["samples"][0]["transcript"].lower()
+    assert "good morning" in transcript and "giraffe" in transcript  # the learned part and the rest
+    assert cloning.CLONE_STEPS[-1][0] == "transcripts"
 
 
 def test_a_failing_step_fails_the_voice_with_a_message_to_act_on(api, speech_wav, eager_jobs, monkeypatch):
