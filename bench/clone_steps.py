@@ -13,7 +13,9 @@ the voices, and the time to AVAILABLE, for two flows:
 - "before" (until 2026-11-29): everything before AVAILABLE; the analysis runs Whisper base's
   language ID, the speaker embedding and a beam-5 transcript;
 - "now" (``voices/cloning.py``): the analysis is the SNR and a greedy transcript; the speaker
-  embedding (in "similarity") and the language ID run after the voice is AVAILABLE.
+  embedding (in "similarity") and the language ID run after the voice is AVAILABLE. A sample longer
+  than ``limits.INSTANT_LEARN_SECONDS`` (kal's and rms's are, by 1-4 s) is learnt from its first 30 s
+  and the rest transcribed in a last step, "transcripts".
 
 ``bench/clone_latency.py`` measures the same through the API of a running studio.
 
@@ -35,6 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np  # noqa: E402
 
+import limits  # noqa: E402
 from bench.reference_voices import reference_voices  # noqa: E402
 from engines.base import Reference, SynthesisOptions  # noqa: E402
 from engines.offline import OfflineEngine  # noqa: E402
@@ -70,7 +73,7 @@ def clone(engine: OfflineEngine, data: bytes, transcript: str, flow: str) -> dic
     from audio.codec import decode, encode, resample
     from audio.embedding import speaker_embedding
     from audio.processing import normalize_loudness, snr_db
-    from audio.speech_activity import keep_speech, speech_segments
+    from audio.speech_activity import keep_speech, quiet_cut, speech_segments
 
     steps = Steps()
     audio = steps.run("decode", lambda: decode(data, target_rate=REFERENCE_RATE).samples)
@@ -91,13 +94,23 @@ def clone(engine: OfflineEngine, data: bytes, transcript: str, flow: str) -> dic
         embeddings.append(speaker_embedding(audio16, ANALYSIS_RATE))
         return transcript or transcribe(audio16, ANALYSIS_RATE, language=language).text
 
+    # "now" learns from at most limits.INSTANT_LEARN_SECONDS of an untranscribed sample, as
+    # voices/cloning.py's _share_learning does for one sample; the rest's transcript comes at the end.
+    learned = len(speech)
+    if flow == "now" and not transcript and len(speech) / REFERENCE_RATE > limits.INSTANT_LEARN_SECONDS + 1:
+        learned = quiet_cut(speech, REFERENCE_RATE, limits.INSTANT_LEARN_SECONDS)
+
     def analyse_now():
         snr_db(audio16, ANALYSIS_RATE, speech_segments(audio16, ANALYSIS_RATE))
-        return transcript or transcribe(audio16, ANALYSIS_RATE, language="en", beam_size=1).text
+        part16 = audio16[: round(learned * ANALYSIS_RATE / REFERENCE_RATE)]
+        return transcript or transcribe(part16, ANALYSIS_RATE, language="en", beam_size=1).text
 
     text = steps.run("analyse", analyse_before if flow == "before" else analyse_now)
     artifacts = steps.run(
-        "prepare engine", engine.prepare, [Reference(speech, REFERENCE_RATE, text, "en")], tier="instant"
+        "prepare engine",
+        engine.prepare,
+        [Reference(speech[:learned], REFERENCE_RATE, text, "en")],
+        tier="instant",
     )
 
     def preview():
@@ -115,6 +128,9 @@ def clone(engine: OfflineEngine, data: bytes, transcript: str, flow: str) -> dic
     steps.run("similarity", similarity)
     if flow == "now":
         steps.run("language", detect_language, audio16, ANALYSIS_RATE)
+        if learned < len(speech):
+            rest16 = audio16[round(learned * ANALYSIS_RATE / REFERENCE_RATE) :]
+            steps.run("transcripts", transcribe, rest16, ANALYSIS_RATE, language="en", beam_size=1)
     return steps.times
 
 
