@@ -2,11 +2,11 @@
 
 Steps (each reported with its name, percent and ETA): decode → detect speech → clean up → analyse →
 prepare engine, and the voice is AVAILABLE (``voice_clone_ready``); then preview → similarity →
-language → transcripts, which describe the voice and are added when the job ends. The instant tier
-learns from at most ``limits.INSTANT_LEARN_SECONDS`` of the samples' speech; the rest of each sample
-is transcribed in the last step, so every sample's stored transcript is whole. Time to a usable voice is what a
-user waits for, so nothing that only describes the voice runs before it (docs/architecture.md,
-"Cloning"; ``bench/clone_latency.py`` measures it). A failure before AVAILABLE marks the voice FAILED
+language → transcripts, which describe the voice and are added when the job ends. Time to a usable
+voice is what a user waits for, so nothing that only describes the voice runs before it
+(docs/architecture.md, "Cloning"; ``bench/clone_latency.py`` measures it). For the same reason the
+instant tier learns from at most ``limits.INSTANT_LEARN_SECONDS`` of the samples' speech; the rest of
+each sample is transcribed in the last step, so every sample's stored transcript is whole. A failure before AVAILABLE marks the voice FAILED
 with a message the user can act on; the job's own row says the same.
 """
 
