@@ -42,7 +42,7 @@ CLONE_STEP_LABELS = {
     "preview": "Recording a preview",
     "similarity": "Checking the likeness",
     "language": "Checking the language",
-    "transcripts": "Finishing the transcripts",
+    "transcripts": "Writing down the words",
 }
 CONSENT_STEP_LABELS = {"transcribe": "Listening to the recording", "compare voices": "Comparing the voices"}
 
