@@ -345,8 +345,9 @@ def _share_learning(prepared: list[PreparedSample]) -> None:
 
 def _transcribe_rest(prepared: PreparedVoice, progress: JobProgress) -> None:
     """The part of each sample the instant tier did not learn from, transcribed and joined to the
-    learned part's transcript, so the stored transcript is the whole sample's (shown, and reused by a
-    later clone of the same samples)."""
+    learned part's transcript, so the stored transcript is the whole sample's (the voice page and the
+    API show it). A job re-run after this step stored it takes it as typed and learns from the
+    whole sample: slower, and a slightly different voice, but never a wrong transcript."""
     from audio.asr import transcribe
     from audio.codec import resample
 
