@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from django.conf import settings
 
-from audio.consent import verify_consent
+from audio.consent import MAX_REFERENCE_SECONDS, verify_consent
 from errors import NotFound
 from jobs.models import Job
 from jobs.runner import JobProgress
@@ -50,10 +50,16 @@ def consent_verify_run(job: Job, progress: JobProgress) -> dict:
 
 
 def _sample_audio(voice: Voice) -> list[tuple[np.ndarray, int]]:
+    """The voice's samples, decoded, up to the MAX_REFERENCE_SECONDS that ``verify_consent`` compares:
+    a professional voice's hours of samples are not read for a check that uses one minute."""
     from audio.codec import decode
 
-    references = []
+    references, seconds = [], 0.0
     for sample in voice.samples.all():
+        if seconds >= MAX_REFERENCE_SECONDS:
+            break
         with sample.file.open("rb") as handle:
-            references.append((decode(handle.read(), target_rate=CHECK_RATE).samples, CHECK_RATE))
+            audio = decode(handle.read(), target_rate=CHECK_RATE).samples
+        references.append((audio, CHECK_RATE))
+        seconds += audio.size / CHECK_RATE
     return references
