@@ -26,7 +26,8 @@ from websockets.asyncio.client import connect
 from websockets.typing import Origin
 
 from bench import servers
-from tests.conftest import TALK, _espeak
+from bench.reference_voices import EXTRA_REFERENCE_TEXTS
+from tests.conftest import TALK, TALK_LONG, _espeak
 
 pytestmark = pytest.mark.slow
 
@@ -242,6 +243,38 @@ def test_a_clone_whose_worker_process_is_killed_is_run_again_at_once_and_complet
     assert voice["status"] == "AVAILABLE"
     assert worker.popen.poll() is None  # the worker itself lives on with a new pool process
     assert s3.keys(BUCKET, f"voices/{clone['id']}/samples/")  # nothing lost
+
+
+def test_a_long_clone_killed_while_writing_down_the_rest_is_run_again_and_keeps_whole_transcripts(
+    studio, key, s3, postgres_database_url
+) -> None:
+    """~100 s of speech: the instant tier learns from 30 s, the voice is AVAILABLE, and the rest is
+    transcribed in the last step ("transcripts"), where every pool process is killed."""
+    ending = "At the very end, the purple giraffe counted seven lanterns by the harbour."
+    text = " ".join([TALK_LONG, *EXTRA_REFERENCE_TEXTS, ending])
+    answer = servers.http_request(
+        studio, key, "POST", "/v1/voices/clone?name=Long%20kill&tier=instant", data=_espeak(text, SPEAKER),
+        headers={"Content-Type": "audio/wav"},
+    )  # fmt: skip
+    assert answer.status == 202, answer.body
+    clone = answer.json()
+    job_id = clone["job"]["id"]
+    wait_job(postgres_database_url, job_id, lambda row: row["status"] == "RUNNING" and row["step"] == "transcripts",
+             timeout=300, message="the clone never reached its last step")  # fmt: skip
+    assert (
+        servers.http_request(studio, key, "GET", f"/v1/voices/{clone['id']}").json()["status"] == "AVAILABLE"
+    )
+    for worker in studio.workers:  # the one running the clone is among them
+        for child in servers.worker_children(worker):
+            os.kill(child, signal.SIGKILL)
+
+    final = wait_job(postgres_database_url, job_id, lambda row: row["status"] in ("SUCCEEDED", "FAILED"),
+                     timeout=300, message="the clone did not finish")  # fmt: skip
+    assert final["status"] == "SUCCEEDED" and final["attempts"] == 2, final
+    voice = servers.http_request(studio, key, "GET", f"/v1/voices/{clone['id']}").json()
+    assert voice["status"] == "AVAILABLE" and voice["analysis"]["speech_duration"] > 80
+    transcript = voice["samples"][0]["transcript"].lower()
+    assert "good morning" in transcript and "giraffe" in transcript
 
 
 def test_a_clone_whose_whole_worker_is_killed_is_finished_by_the_other_worker(

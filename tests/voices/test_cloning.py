@@ -9,19 +9,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from audio.codec import decode
 from jobs.models import Job
+from tests.conftest import TALK_LONG
 from voices.models import Voice, VoiceEvent
 
 pytestmark = pytest.mark.django_db
-
-TALK_LONG = (
-    "Good morning everyone, and welcome to the studio. Today we are going to record a few sentences so that "
-    "the computer can learn how my voice sounds. I will speak clearly and calmly, at my usual pace, and I "
-    "will try not to rush through the words. The weather this week has been cold and bright, with frost on "
-    "the windows every morning and a low sun that makes long shadows across the fields. My neighbours have "
-    "started to decorate their houses, and the children on our street are already counting the days until "
-    "the holidays. In the evenings I like to read by the fire, or to cook something slow, like a soup with "
-    "beans and onions and a little smoked paprika, while the radio plays old songs in the kitchen."
-)
 
 
 def clone(api, wav: bytes, **fields):
